@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CockpitConfig(AppConfig):
+    name = "apps.cockpit"
+    label = "cockpit"
+    verbose_name = "决策驾驶舱"

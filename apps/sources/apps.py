@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    name = "apps.sources"
+    label = "sources"
+    verbose_name = "源头治理"
