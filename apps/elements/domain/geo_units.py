@@ -18,9 +18,9 @@ __all__ = [
     "MS_PER_KNOT",
     "haversine_m",
     "haversine_m_np",
+    "implied_speed_kn",
     "knots_to_ms",
     "ms_to_knots",
-    "implied_speed_kn",
 ]
 
 #: IUGG mean Earth radius (metres). Haversine on this sphere is within ~0.5 % of the
@@ -46,8 +46,7 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     s_dlat = math.sin((p2 - p1) * 0.5)
     s_dlon = math.sin((lon2 - lon1) * _RAD * 0.5)
     a = s_dlat * s_dlat + math.cos(p1) * math.cos(p2) * s_dlon * s_dlon
-    if a > 1.0:
-        a = 1.0
+    a = min(a, 1.0)
     return _TWO_R * math.asin(math.sqrt(a))
 
 

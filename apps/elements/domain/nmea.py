@@ -42,13 +42,13 @@ produce nothing. Non-AIS sentences with a valid checksum (``$GPGGA``...) are cou
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import reduce
 from operator import xor
-from typing import Any, Callable, Final, Iterable, Iterator, Union
+from typing import Any, Final
 
 from pyais.exceptions import MissingPayloadException
 from pyais.messages import AISSentence
@@ -56,20 +56,20 @@ from pyais.messages import AISSentence
 from .model import PositionFix, Quarantined, StaticReport
 
 __all__ = [
-    "AisItem",
-    "AisDecodeStats",
-    "AisStreamDecoder",
-    "decode_lines",
     "BAD_CHECKSUM",
-    "GARBLED",
-    "ORPHAN_FRAGMENT",
-    "DECODE_ERROR",
-    "NO_POSITION",
     "BAD_POSITION",
     "BAD_TAG_BLOCK",
+    "DECODE_ERROR",
+    "GARBLED",
+    "NO_POSITION",
+    "ORPHAN_FRAGMENT",
+    "AisDecodeStats",
+    "AisItem",
+    "AisStreamDecoder",
+    "decode_lines",
 ]
 
-AisItem = Union[PositionFix, StaticReport, Quarantined]
+AisItem = PositionFix | StaticReport | Quarantined
 
 BAD_CHECKSUM: Final = "bad_checksum"
 GARBLED: Final = "garbled"
@@ -79,10 +79,11 @@ NO_POSITION: Final = "no_position"
 BAD_POSITION: Final = "bad_position"
 BAD_TAG_BLOCK: Final = "bad_tag_block"
 
-UTC: Final = timezone.utc
 
 #: Epoch values at or above this are milliseconds (1e11 s would be the year 5138).
 _MS_THRESHOLD: Final = 1e11
+#: Smallest number taken as a unix time in receiver metadata (1973-03-03).
+_MIN_META_EPOCH: Final = 1e8
 
 #: AIS "not available" markers.
 _LON_NA: Final = 181.0
@@ -188,7 +189,7 @@ class AisDecodeStats:
 class _Partial:
     """Fragments of one multi-part message received so far (in order)."""
 
-    __slots__ = ("sentences", "lines", "explicit_ts", "rx", "started")
+    __slots__ = ("explicit_ts", "lines", "rx", "sentences", "started")
 
     def __init__(self, started: int, rx: datetime) -> None:
         self.sentences: list[AISSentence] = []
@@ -203,7 +204,7 @@ class _Partial:
         return self.explicit_ts or self.rx
 
 
-_FragmentKey = tuple[str, int, Union[int, None], str, Union[int, None]]
+_FragmentKey = tuple[str, int, int | None, str, int | None]
 _Handler = Callable[[Any, str, datetime, list], None]
 
 
@@ -227,19 +228,19 @@ class AisStreamDecoder:
     """
 
     __slots__ = (
-        "source",
-        "stats",
-        "max_pending",
-        "max_fragment_lines",
-        "_pending",
-        "_line_no",
-        "_rx_obj",
-        "_rx_utc",
         "_gh_ts",
+        "_handlers",
+        "_kinds",
+        "_line_no",
         "_meta_key",
         "_meta_ts",
-        "_kinds",
-        "_handlers",
+        "_pending",
+        "_rx_obj",
+        "_rx_utc",
+        "max_fragment_lines",
+        "max_pending",
+        "source",
+        "stats",
     )
 
     def __init__(
@@ -287,7 +288,9 @@ class AisStreamDecoder:
         st = self.stats
         st.lines += 1
         self._line_no += 1
-        rx = self._rx_utc if received_at is self._rx_obj else self._set_rx(received_at)
+        rx = self._rx_utc
+        if received_at is not self._rx_obj or rx is None:
+            rx = self._set_rx(received_at)
         if type(line) is not str:
             line = self._as_text(line, out, rx)
             if not line:
@@ -297,8 +300,11 @@ class AisStreamDecoder:
             st.skipped += 1
             return out
         try:
-            self._line(s, rx, out)
-        except Exception as exc:  # safety net: a bad line must never stop the stream
+            if s[0] == "!":
+                self._sentence(s, s, None, None, None, rx, out)
+            else:
+                self._line(s, rx, out)
+        except Exception as exc:  # noqa: BLE001 - safety net: a bad line must never stop the stream
             st.internal_errors += 1
             self._q(out, s, DECODE_ERROR, f"unexpected error: {type(exc).__name__}: {exc}", rx)
         return out
@@ -366,10 +372,10 @@ class AisStreamDecoder:
                 self._q(out, s, BAD_TAG_BLOCK, "unterminated tag block", rx)
                 return
             parsed = self._tag_block(body[1:end])
-            if type(parsed) is str:
+            if isinstance(parsed, str):
                 self._q(out, s, BAD_TAG_BLOCK, parsed, rx)
                 return
-            tag_ts, group = parsed  # type: ignore[misc]
+            tag_ts, group = parsed
             body = body[end + 1 :]
             if not body or (body[0] != "!" and body[0] != "$"):
                 self._q(out, s, GARBLED, "no NMEA sentence after the tag block", tag_ts or rx)
@@ -460,10 +466,14 @@ class AisStreamDecoder:
         if tail and tail[0] != ",":
             self._q(out, s, GARBLED, "unexpected text after the checksum", tag_ts or rx)
             return
-        if not body.isascii():
+        try:
+            raw = body[: star + 3].encode("ascii")
+        except UnicodeEncodeError:
             self._q(out, s, GARBLED, "non-ASCII characters", tag_ts or rx)
             return
-        raw = body[: star + 3].encode("ascii")
+        if tail and not tail.isascii():
+            self._q(out, s, GARBLED, "non-ASCII characters", tag_ts or rx)
+            return
         got = _xor8(raw[1:star])
         if got != want:
             self._q(out, s, BAD_CHECKSUM, f"says {want:02X}, computed {got:02X}", tag_ts or rx)
@@ -492,7 +502,7 @@ class AisStreamDecoder:
 
         try:
             sent = AISSentence(raw)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pyais raises several exception types
             self._q(out, s, GARBLED, f"invalid AIS sentence: {exc}", explicit or rx)
             return
         self.stats.sentences += 1
@@ -502,22 +512,19 @@ class AisStreamDecoder:
             self._fragment(sent, tag, group, s, explicit, rx, out)
 
     def _meta_time(self, tail: str) -> datetime | None:
-        """Unix receive time in the last metadata field after the checksum (None if absent)."""
+        """Unix receive time in the last metadata field after the checksum (None if absent).
+
+        The field must look like a unix time: digits with an optional fraction, at least
+        1e8 (1973) so that small counters in other metadata layouts are not taken as times.
+        Seconds or milliseconds, like ``c:``.
+        """
         last = tail[tail.rfind(",") + 1 :]
         if last == self._meta_key:
             return self._meta_ts
         ts: datetime | None = None
-        if last.isdigit() or (last[:1] == "-" and last[1:].isdigit()):
-            try:
-                ts = _epoch_to_utc(int(last))
-            except (ValueError, OverflowError, OSError):
-                ts = None
-        else:
-            try:
-                value = float(last)
-            except ValueError:
-                value = math.nan
-            if math.isfinite(value) and "." in last:
+        if last.replace(".", "", 1).isdigit():
+            value = float(last)
+            if value >= _MIN_META_EPOCH:
                 try:
                     ts = _epoch_to_utc(value)
                 except (ValueError, OverflowError, OSError):
@@ -585,7 +592,7 @@ class AisStreamDecoder:
         raw = "\n".join(entry.lines)
         try:
             whole = AISSentence.assemble_from_iterable(entry.sentences)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pyais raises several exception types
             self._q(out, raw, DECODE_ERROR, f"cannot assemble fragments: {exc}", entry.ts)
             return
         self._decode(whole, raw, entry.ts, out)
@@ -617,7 +624,7 @@ class AisStreamDecoder:
         except MissingPayloadException:
             self._q(out, raw, DECODE_ERROR, "empty payload", ts)
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pyais raises several exception types
             self._q(out, raw, DECODE_ERROR, f"{type(exc).__name__}: {exc}", ts)
             return
         self.stats.messages += 1
@@ -628,24 +635,23 @@ class AisStreamDecoder:
             return
         handler(msg, raw, ts, out)
 
-    def _checked_position(self, msg: Any, raw: str, ts: datetime, out: list) -> bool:
-        """True when ``msg`` has a usable MMSI and position; otherwise quarantines it."""
+    def _refuse_position(self, msg: Any, raw: str, ts: datetime, out: list) -> None:
+        """Quarantine a position report whose position is missing, not available or out of range."""
         lon = msg.lon
         lat = msg.lat
         if lon is None or lat is None or msg.mmsi is None:
             self._q(out, raw, DECODE_ERROR, "truncated payload: no position", ts)
-            return False
-        if lon == _LON_NA or lat == _LAT_NA:
+        elif lon == _LON_NA or lat == _LAT_NA:
             self._q(out, raw, NO_POSITION, f"position not available (lon {lon}, lat {lat})", ts)
-            return False
-        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        else:
             self._q(out, raw, BAD_POSITION, f"position out of range (lon {lon}, lat {lat})", ts)
-            return False
-        return True
 
     def _position(self, msg: Any, raw: str, ts: datetime, out: list) -> None:
         """Types 1, 2, 3, 18 (and the position half of 19): speed 0.1 kn, course 0.1 deg."""
-        if not self._checked_position(msg, raw, ts, out):
+        lon = msg.lon
+        lat = msg.lat
+        if lon is None or lat is None or not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            self._refuse_position(msg, raw, ts, out)
             return
         sog = msg.speed
         if sog is not None and sog >= _SOG_NA_KN:
@@ -653,7 +659,7 @@ class AisStreamDecoder:
         cog = msg.course
         if cog is not None and cog >= _COG_NA_DEG:
             cog = None
-        out.append(PositionFix(self.source, str(msg.mmsi), ts, msg.lon, msg.lat, sog, cog))
+        out.append(PositionFix(self.source, str(msg.mmsi), ts, lon, lat, sog, cog))
         self.stats.fixes += 1
 
     def _position19(self, msg: Any, raw: str, ts: datetime, out: list) -> None:
@@ -672,7 +678,10 @@ class AisStreamDecoder:
 
     def _position27(self, msg: Any, raw: str, ts: datetime, out: list) -> None:
         """Type 27 (long-range): position 1/10 min, speed whole knots (63 n/a), course deg (511 n/a)."""
-        if not self._checked_position(msg, raw, ts, out):
+        lon = msg.lon
+        lat = msg.lat
+        if lon is None or lat is None or not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            self._refuse_position(msg, raw, ts, out)
             return
         sog = msg.speed
         if sog is not None and sog >= _SOG27_NA_KN:
@@ -680,7 +689,7 @@ class AisStreamDecoder:
         cog = msg.course
         if cog is not None and cog >= _COG_NA_DEG:
             cog = None
-        out.append(PositionFix(self.source, str(msg.mmsi), ts, msg.lon, msg.lat, sog, cog))
+        out.append(PositionFix(self.source, str(msg.mmsi), ts, lon, lat, sog, cog))
         self.stats.fixes += 1
 
     def _static5(self, msg: Any, raw: str, ts: datetime, out: list) -> None:

@@ -33,33 +33,34 @@ from __future__ import annotations
 import csv
 import json
 import math
-from datetime import datetime, timezone
-from typing import Any, Final, Iterable, Iterator, Sequence, Union
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from .model import PositionFix, Quarantined, VehicleCapture
 
 __all__ = [
-    "POSITION_COLUMNS",
-    "CAPTURE_COLUMNS",
-    "PositionItem",
-    "CaptureItem",
-    "parse_positions",
-    "parse_positions_csv",
-    "iter_positions_csv",
-    "parse_positions_json",
-    "parse_captures_csv",
-    "parse_timestamp",
-    "normalise_plate",
-    "format_fix_csv",
-    "MISSING_FIELD",
-    "BAD_TIMESTAMP",
     "BAD_NUMBER",
     "BAD_POSITION",
+    "BAD_TIMESTAMP",
+    "CAPTURE_COLUMNS",
     "GARBLED",
+    "MISSING_FIELD",
+    "POSITION_COLUMNS",
+    "CaptureItem",
+    "PositionItem",
+    "format_fix_csv",
+    "iter_positions_csv",
+    "normalise_plate",
+    "parse_captures_csv",
+    "parse_positions",
+    "parse_positions_csv",
+    "parse_positions_json",
+    "parse_timestamp",
 ]
 
-PositionItem = Union[PositionFix, Quarantined]
-CaptureItem = Union[VehicleCapture, Quarantined]
+PositionItem = PositionFix | Quarantined
+CaptureItem = VehicleCapture | Quarantined
 
 MISSING_FIELD: Final = "missing_field"
 BAD_TIMESTAMP: Final = "bad_timestamp"
@@ -69,10 +70,7 @@ GARBLED: Final = "garbled"
 
 POSITION_COLUMNS: Final = ("source", "vessel_id", "timestamp", "lat", "lon", "sog", "cog")
 CAPTURE_COLUMNS: Final = ("checkpoint_id", "plate", "timestamp", "lat", "lon")
-_POSITION_REQUIRED: Final = ("source", "vessel_id", "timestamp", "lat", "lon")
-_CAPTURE_REQUIRED: Final = ("checkpoint_id", "plate", "timestamp")
 
-UTC: Final = timezone.utc
 _DEFAULT_QUARANTINE_SOURCE: Final = "positions"
 _CAPTURE_SOURCE: Final = "checkpoint"
 #: Longest raw text kept in a quarantine record for an unparsable JSON document.
@@ -96,9 +94,12 @@ class _Refused(Exception):
 
 
 def parse_timestamp(value: Any) -> datetime:
-    """ISO 8601 text with a zone -> aware UTC datetime. Raises ValueError otherwise."""
+    """ISO 8601 text with a zone -> aware UTC datetime.
+
+    Raises ValueError for bad or zone-less text, TypeError for a non-string.
+    """
     if not isinstance(value, str):
-        raise ValueError(f"timestamp must be ISO 8601 text, got {type(value).__name__}")
+        raise TypeError(f"timestamp must be ISO 8601 text, got {type(value).__name__}")
     dt = datetime.fromisoformat(value.strip())
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"timestamp without time zone: {value!r}")
@@ -189,14 +190,11 @@ def format_fix_csv(fix: PositionFix) -> str:
     """One CSV row (POSITION_COLUMNS order) that :func:`parse_positions_csv` reads back."""
     sog = "" if fix.sog_kn is None else repr(fix.sog_kn)
     cog = "" if fix.cog_deg is None else repr(fix.cog_deg)
-    row = (fix.source, fix.vessel_id, fix.ts.isoformat(), repr(fix.lat), repr(fix.lon), sog, cog)
-    if any(("," in v or '"' in v or "\n" in v) for v in row[:2]):
-        return _csv_row(row)
-    return ",".join(row)
+    return _csv_row((fix.source, fix.vessel_id, fix.ts.isoformat(), repr(fix.lat), repr(fix.lon), sog, cog))
 
 
 def _csv_row(row: Sequence[str]) -> str:
-    """Quote a row the way the csv module does (for ids containing commas or quotes)."""
+    """Join cells with commas, quoting like the csv module where a cell needs it."""
     out: list[str] = []
     for v in row:
         if any(c in v for c in ',"\n\r'):
@@ -218,8 +216,7 @@ def _as_text(data: str | bytes) -> str:
             text = raw.decode("gb18030", errors="replace")
     else:
         text = data
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     return text
 
 
@@ -333,14 +330,58 @@ def iter_positions_csv(data: str | bytes, *, default_source: str | None = None) 
         return
     index, is_header = _header_index(first[1], POSITION_COLUMNS)
     width = len(first[1]) if is_header else len(POSITION_COLUMNS)
+    # absent columns read the always-empty cell at ``width`` (rows are padded to width + 1)
+    cols = tuple(index.get(name, width) for name in POSITION_COLUMNS)
+    index = {name: i for name, i in zip(POSITION_COLUMNS, cols)}
     parse_ts = _TimestampCache()
     for raw, cells in rows if is_header else _chain_first(first, rows):
-        row = _Row(cells, index)
         try:
             _check_width(cells, width)
-            yield _make_fix(row.get, default_source, parse_ts)
+            if len(cells) <= width:
+                cells.extend([""] * (width + 1 - len(cells)))
+            fix = _fast_csv_fix(cells, cols, default_source, parse_ts)
+            yield fix if fix is not None else _make_fix(_Row(cells, index).get, default_source, parse_ts)
         except _Refused as ref:
-            yield Quarantined(_quarantine_source(row.get, default_source), raw, ref.reason, ref.detail)
+            yield Quarantined(_quarantine_source(_Row(cells, index).get, default_source), raw, ref.reason, ref.detail)
+
+
+def _fast_csv_fix(
+    cells: list[str],
+    cols: tuple[int, ...],
+    default_source: str | None,
+    parse_ts: _TimestampCache,
+) -> PositionFix | None:
+    """A PositionFix from a well-formed CSV row, or None to let :func:`_make_fix` decide.
+
+    Same result as the generic path for every row it accepts; ``cols`` are the cell
+    indexes of POSITION_COLUMNS.
+    """
+    i_src, i_vid, i_ts, i_lat, i_lon, i_sog, i_cog = cols
+    src = cells[i_src].strip() or default_source
+    vid = cells[i_vid].strip()
+    ts_t = cells[i_ts].strip()
+    lat_t = cells[i_lat]
+    lon_t = cells[i_lon]
+    if not (src and vid and ts_t and lat_t and lon_t):
+        return None
+    sog_t = cells[i_sog]
+    cog_t = cells[i_cog]
+    try:
+        lat = float(lat_t)
+        lon = float(lon_t)
+        sog = float(sog_t) if sog_t else None
+        cog = float(cog_t) if cog_t else None
+    except ValueError:
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    if sog is not None and not 0.0 <= sog < math.inf:
+        return None
+    if cog is not None and not 0.0 <= cog < 360.0:
+        if not math.isfinite(cog):
+            return None
+        cog %= 360.0
+    return PositionFix(src.lower(), vid, parse_ts(ts_t), lon, lat, sog, cog)
 
 
 def _check_width(cells: list[str], width: int) -> None:

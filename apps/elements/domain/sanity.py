@@ -25,25 +25,25 @@ Not quarantined here, by design:
 Recovery from a bad anchor: if the last accepted fix was itself wrong, every true fix after
 it would look like a jump. Passing ``last_rejected`` (the most recent fix refused for
 ``speed_jump``) lets two mutually consistent newer fixes win: a fix that jumps from ``last``
-but is plausible from a newer ``last_rejected`` is accepted, and the caller should then use it
-as the new anchor. :meth:`FixSanity.screen` does this bookkeeping.
+but is plausible from ``last_rejected`` is accepted when ``last.ts < last_rejected.ts < fix.ts``
+(strictly: a duplicate of a spike does not vouch for it), and the caller should then use it as
+the new anchor. :meth:`FixSanity.screen` does this bookkeeping.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Final, Iterable
+from datetime import UTC, datetime
+from typing import Final
 
 from .geo_units import MS_PER_KNOT, haversine_m
 from .model import PositionFix, Quarantined
 from .positions import format_fix_csv
 
-__all__ = ["FixSanity", "is_newer", "IMPOSSIBLE_TIME", "SPEED_JUMP"]
+__all__ = ["IMPOSSIBLE_TIME", "SPEED_JUMP", "FixSanity", "is_newer"]
 
 IMPOSSIBLE_TIME: Final = "impossible_time"
 SPEED_JUMP: Final = "speed_jump"
-
-UTC: Final = timezone.utc
 
 
 def is_newer(last: PositionFix | None, fix: PositionFix) -> bool:
@@ -90,7 +90,7 @@ class FixSanity:
             return None
         if (
             last_rejected is not None
-            and last_rejected.ts > last.ts
+            and last.ts < last_rejected.ts < fix.ts
             and self._implied(last_rejected, fix)[0] <= self.max_speed_kn
         ):
             return None
