@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('elements', '0004_detector_settings_by_area'),
+        ('elements', '0001_registry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
