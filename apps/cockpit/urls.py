@@ -1,8 +1,11 @@
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 app_name = "cockpit"
 urlpatterns = [
-    path("dashboard/", placeholder, name="dashboard"),
+    path("dashboard/", views.DashboardPage.as_view(), name="dashboard"),
+    path("evaluation/", views.EvaluationPage.as_view(), name="evaluation"),
+    path("evaluation/export.xlsx", views.EvaluationExport.as_view(fmt="xlsx"), name="evaluation_xlsx"),
+    path("evaluation/export.pdf", views.EvaluationExport.as_view(fmt="pdf"), name="evaluation_pdf"),
 ]

@@ -1,0 +1,393 @@
+// Decision cockpit: the live map (Leaflet, no tiles), the counters and the charts (ECharts).
+// Pushes only say that something changed: the page reloads /api/cockpit/summary/ (and the map
+// when the change is on it) and everything on every (re)connect. REST stays the source of truth.
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("cockpit-config").textContent);
+  const body = document.body;
+  const root = document.getElementById("ck-root");
+  if (root.dataset.layout !== "laptop" && !body.classList.contains("wall") &&
+      window.matchMedia("(min-width: 1800px) and (min-height: 1000px)").matches) {
+    body.classList.add("wall");
+  }
+  const WALL = body.classList.contains("wall");
+  const esc = XS.esc;
+  const LEVEL_COLOURS = { red: "#d7263d", orange: "#f46036", yellow: "#e8b90d", blue: "#1b98e0" };
+  const LEVEL_LABELS = { red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色" };
+  const LEVEL_RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
+  const KIND_COLOURS = { pier: "#7b4fd6", cove: "#0d9488", beach: "#c79a00", landing_point: "#e8590c", anchorage: "#1c7ed6" };
+  const FACILITY_COLOURS = { ok: "#7a8a99", damaged: "#f59f00", down: "#ff2d2d" };
+  const INK = WALL ? "#e6eef8" : "#1d2733";
+  const MUTED = WALL ? "#8ea3bb" : "#6b7785";
+  const GRID = WALL ? "#1e3654" : "#e3e8ee";
+  const state = { bucket: "day", summary: null, map: null, highlight: null };
+
+  // ------------------------------------------------------------------ counters
+  function get(obj, path) {
+    return path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), obj);
+  }
+  function fmt(v, kind) {
+    if (v === undefined || v === null || Number.isNaN(v)) return "–";
+    if (kind === "pct") return `${Number(v).toFixed(1)}%`;
+    if (kind === "yuan") {
+      const n = Number(v);
+      if (n >= 1e8) return `${(n / 1e8).toFixed(2)}亿`;
+      if (n >= 1e4) return `${(n / 1e4).toFixed(1)}万`;
+      return n.toFixed(0);
+    }
+    if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(1);
+    return String(v);
+  }
+  function flash(el) {
+    el.classList.remove("ck-flash");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("ck-flash");
+  }
+  function setCounters(data) {
+    document.querySelectorAll("[data-counter]").forEach((el) => {
+      const text = fmt(get(data, el.dataset.counter), el.dataset.format);
+      if (el.textContent !== text) {
+        if (el.textContent !== "–") flash(el);
+        el.textContent = text;
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ charts
+  const charts = {};
+  function chart(id) {
+    if (!charts[id]) {
+      const el = document.getElementById(id);
+      if (!el) return null;
+      charts[id] = echarts.init(el, WALL ? "dark" : null, { renderer: "canvas" });
+    }
+    return charts[id];
+  }
+  const base = () => ({
+    backgroundColor: "transparent",
+    textStyle: { color: INK, fontSize: WALL ? 14 : 11 },
+    grid: { left: 6, right: 12, top: 22, bottom: 4, containLabel: true },
+    tooltip: { trigger: "axis", confine: true },
+  });
+  const axis = (extra) => Object.assign({ axisLabel: { color: MUTED, fontSize: WALL ? 13 : 10 }, splitLine: { lineStyle: { color: GRID } }, axisLine: { lineStyle: { color: GRID } } }, extra || {});
+
+  function drawSummaryCharts(s) {
+    const kinds = (s.warnings && s.warnings.period_by_kind) || [];
+    const k = chart("ck-chart-kinds");
+    if (k) k.setOption(Object.assign(base(), {
+      title: { text: "近30天预警类型", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" }, left: 0, top: 0 },
+      xAxis: axis({ type: "value", minInterval: 1 }),
+      yAxis: axis({ type: "category", inverse: true, data: kinds.map((x) => x.label), axisTick: { show: false } }),
+      series: [{ type: "bar", data: kinds.map((x) => x.count), itemStyle: { color: "#4f8ef7" }, barMaxWidth: 14, label: { show: true, position: "right", color: INK } }],
+    }), true);
+    const goods = (s.cases && s.cases.goods_by_kind) || [];
+    const g = chart("ck-chart-goods");
+    if (g) g.setOption(Object.assign(base(), {
+      tooltip: { trigger: "axis", confine: true, formatter: (p) => p.map((x) => `${esc(x.name)}：${fmt(x.value, "yuan")}元（${goods[x.dataIndex].count}批）`).join("<br>") },
+      xAxis: axis({ type: "category", data: goods.map((x) => x.label) }),
+      yAxis: axis({ type: "value", axisLabel: { color: MUTED, formatter: (v) => fmt(v, "yuan") } }),
+      series: [{ type: "bar", name: "货值", data: goods.map((x) => x.value_yuan), itemStyle: { color: "#f08c00" }, barMaxWidth: 28 }],
+    }), true);
+    const tips = (s.tips && s.tips.by_state) || [];
+    const t = chart("ck-chart-tips");
+    if (t) t.setOption(Object.assign(base(), {
+      grid: { left: 4, right: 8, top: 6, bottom: 2, containLabel: true },
+      xAxis: axis({ type: "category", data: tips.map((x) => x.label), axisLabel: { color: MUTED, fontSize: WALL ? 12 : 9, interval: 0 } }),
+      yAxis: axis({ type: "value", minInterval: 1 }),
+      series: [{ type: "bar", data: tips.map((x) => x.count), itemStyle: { color: "#20c997" }, barMaxWidth: 22 }],
+    }), true);
+  }
+
+  function drawTrends(tr) {
+    const x = tr.buckets.map((d) => d.slice(5));
+    const s = tr.series;
+    const w = chart("ck-chart-trend-warnings");
+    if (w) w.setOption(Object.assign(base(), {
+      title: { text: tr.bucket === "week" ? "预警（按周）" : "预警（按日）", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
+      legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
+      xAxis: axis({ type: "category", data: x }),
+      yAxis: axis({ type: "value", minInterval: 1 }),
+      series: ["red", "orange", "yellow", "blue"].map((lv) => ({
+        name: LEVEL_LABELS[lv], type: "bar", stack: "w", data: (s.warnings_by_level || {})[lv] || [], itemStyle: { color: LEVEL_COLOURS[lv] },
+      })),
+    }), true);
+    const t = chart("ck-chart-trend-tasks");
+    const series = [];
+    if (s.tasks_assigned) series.push({ name: "派发任务", type: "line", smooth: true, data: s.tasks_assigned, itemStyle: { color: "#4f8ef7" } });
+    if (s.tasks_closed) series.push({ name: "办结任务", type: "line", smooth: true, data: s.tasks_closed, itemStyle: { color: "#20c997" } });
+    if (s.tasks_ack_late) series.push({ name: "超时签收", type: "bar", data: s.tasks_ack_late, itemStyle: { color: "#ff5a6e" }, barMaxWidth: 10 });
+    if (s.cases) series.push({ name: "立案", type: "bar", data: s.cases, itemStyle: { color: "#f08c00" }, barMaxWidth: 10 });
+    if (s.patrol_rate) series.push({ name: "巡查到岗率%", type: "line", yAxisIndex: 1, data: s.patrol_rate, connectNulls: true, itemStyle: { color: "#c0a0ff" } });
+    if (t) t.setOption(Object.assign(base(), {
+      title: { text: "任务、立案与巡查", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
+      legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
+      xAxis: axis({ type: "category", data: x }),
+      yAxis: [axis({ type: "value", minInterval: 1 }), axis({ type: "value", min: 0, max: 100, splitLine: { show: false } })],
+      series,
+    }), true);
+  }
+
+  function drawTide(td) {
+    const note = document.getElementById("ck-tide-note");
+    const c = chart("ck-chart-tide");
+    if (!td.available) {
+      if (note) note.textContent = td.note || "暂无潮汐数据";
+      if (c) c.clear();
+      return;
+    }
+    const windows = (td.windows || []).map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`).join("，");
+    if (note) note.textContent = `${td.station}；巡航时段 ${windows || "无（今晚无夜间高潮）"}${td.note ? "。" + td.note : ""}`;
+    const data = td.points.map((p) => [new Date(p[0]).getTime(), p[1]]);
+    const now = Date.now();
+    const marks = (td.windows || []).map((w) => [{ xAxis: new Date(w.start).getTime(), name: "巡航时段" }, { xAxis: new Date(w.end).getTime() }]);
+    const highs = (td.events || []).filter((e) => e.kind === "high").map((e) => ({ coord: [new Date(e.ts).getTime(), e.height_m], value: e.ts.slice(11, 16) }));
+    if (c) c.setOption(Object.assign(base(), {
+      grid: { left: 4, right: 10, top: 14, bottom: 4, containLabel: true },
+      tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => `${Number(v).toFixed(2)} 米` },
+      xAxis: axis({ type: "time", axisLabel: { color: MUTED, fontSize: WALL ? 12 : 9, formatter: (v) => new Date(v).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false }) } }),
+      yAxis: axis({ type: "value", name: "米", nameTextStyle: { color: MUTED } }),
+      series: [{
+        type: "line", name: "潮位", showSymbol: false, smooth: true, data, lineStyle: { color: "#4fb3ff", width: 2 },
+        areaStyle: { color: "rgba(79,179,255,.15)" },
+        markArea: { silent: true, itemStyle: { color: "rgba(32,201,151,.22)" }, label: { color: "#20c997", fontSize: WALL ? 12 : 9 }, data: marks },
+        markPoint: { symbol: "pin", symbolSize: WALL ? 40 : 30, itemStyle: { color: "#1c7ed6" }, label: { fontSize: 9 }, data: highs },
+        markLine: data.length && now >= data[0][0] && now <= data[data.length - 1][0]
+          ? { silent: true, symbol: "none", lineStyle: { color: "#ff5a6e" }, label: { formatter: "现在", color: "#ff5a6e" }, data: [{ xAxis: now }] }
+          : undefined,
+      }],
+    }), true);
+  }
+
+  // ------------------------------------------------------------------ map
+  const map = L.map("ck-map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
+  map.setView([29.35, 121.9], 10);
+  const canvas = L.canvas({ padding: 0.3 });
+  const layers = {
+    boundary: L.layerGroup().addTo(map),
+    geofences: L.layerGroup().addTo(map),
+    tracks: L.layerGroup().addTo(map),
+    facilities: L.layerGroup().addTo(map),
+    vessels: L.layerGroup().addTo(map),
+    checkins: L.layerGroup().addTo(map),
+    warnings: L.layerGroup().addTo(map),
+    highlight: L.layerGroup().addTo(map),
+  };
+  L.control.layers(null, {
+    "电子围栏": layers.geofences, "船舶轨迹": layers.tracks, "船舶": layers.vessels, "防范设施": layers.facilities,
+    "巡查打卡": layers.checkins, "预警": layers.warnings,
+  }, { collapsed: !WALL, position: "topright" }).addTo(map);
+  L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+
+  async function loadBoundary() {
+    try {
+      const gj = await XS.api("/api/cockpit/boundary/");
+      const lyr = L.geoJSON(gj, {
+        interactive: false,
+        style: { color: WALL ? "#5fa8ff" : "#2b5d8c", weight: 1.5, fillColor: WALL ? "#173657" : "#f4efe2", fillOpacity: WALL ? 0.85 : 0.9 },
+      });
+      layers.boundary.clearLayers();
+      layers.boundary.addLayer(lyr);
+      map.fitBounds(lyr.getBounds(), { padding: [12, 12] });
+    } catch (e) {
+      console.error(e);
+    }
+  }
+
+  function geofenceStyle(g) {
+    const colour = KIND_COLOURS[g.kind] || "#555";
+    return {
+      color: g.warned ? "#d7263d" : colour, weight: g.warned ? 3 : 1.5, dashArray: g.status === "idle" ? "4 3" : null,
+      fillColor: colour, fillOpacity: g.status === "idle" ? 0.45 : 0.2,
+    };
+  }
+
+  function renderMap(d) {
+    layers.geofences.clearLayers();
+    d.geofences.forEach((g) => {
+      const lyr = L.geoJSON(g.geometry, { style: geofenceStyle(g) });
+      lyr.bindTooltip(`${esc(g.name)}（${esc(g.kind_label)}·${esc(g.status_label)}）`, { sticky: true });
+      lyr.on("click", () => openDetail("geofence", g.id));
+      layers.geofences.addLayer(lyr);
+    });
+    layers.tracks.clearLayers();
+    Object.entries(d.tracks || {}).forEach(([, pts]) => {
+      if (pts.length < 2) return;
+      layers.tracks.addLayer(L.polyline(pts.map((p) => [p[1], p[0]]), { color: "#ff8c42", weight: 2, opacity: 0.85, interactive: false }));
+    });
+    layers.vessels.clearLayers();
+    d.vessels.forEach((v) => {
+      const m = L.circleMarker([v.lat, v.lon], {
+        renderer: canvas, radius: v.warned ? 6 : 3.5, weight: v.warned ? 2 : 1, color: v.warned ? "#d7263d" : "#fff",
+        fillColor: v.registered ? "#2c7be5" : "#8b5cf6", fillOpacity: 0.95,
+      });
+      m.bindTooltip(`${esc(v.name)} ${v.sog_kn != null ? v.sog_kn + "节" : ""}`);
+      m.on("click", () => openDetail("vessel", v.id));
+      layers.vessels.addLayer(m);
+    });
+    layers.facilities.clearLayers();
+    (d.facilities || []).forEach((f) => {
+      const m = L.circleMarker([f.lat, f.lon], {
+        renderer: canvas, radius: f.status === "ok" ? 2.5 : 5, weight: 1, color: f.status === "ok" ? "#fff" : "#000",
+        fillColor: FACILITY_COLOURS[f.status] || "#7a8a99", fillOpacity: 0.95,
+      });
+      m.bindTooltip(`${esc(f.name)}（${esc(f.kind_label)}·${esc(f.status_label)}）`);
+      m.on("click", () => openDetail("facility", f.id));
+      layers.facilities.addLayer(m);
+    });
+    layers.checkins.clearLayers();
+    (d.checkins || []).forEach((c) => {
+      const m = L.marker([c.lat, c.lon], { icon: L.divIcon({ className: "", html: `<span class="ck-tmark" data-team-id="${c.team_id}"></span>`, iconSize: [14, 14] }) });
+      m.bindTooltip(`${esc(c.team)} · ${esc(c.place)} · ${XS.fmtTime(c.at)}`);
+      m.on("click", () => openDetail("team", c.team_id));
+      layers.checkins.addLayer(m);
+    });
+    layers.warnings.clearLayers();
+    d.warnings.forEach((w) => {
+      const m = L.marker([w.lat, w.lon], {
+        zIndexOffset: (LEVEL_RANK[w.level] || 0) * 1000,
+        icon: L.divIcon({ className: "", html: `<span class="ck-wmark ${esc(w.level)}" data-warning-id="${w.id}" data-level="${esc(w.level)}"></span>`, iconSize: [18, 18] }),
+      });
+      m.bindTooltip(`${esc(w.level_label)}预警 · ${esc(w.kind_label)}${w.geofence ? " · " + esc(w.geofence) : ""}`);
+      m.on("click", () => openDetail("warning", w.id));
+      layers.warnings.addLayer(m);
+    });
+    const status = document.getElementById("ck-map-status");
+    if (status) {
+      status.textContent = `船舶 ${d.vessels.length} · 预警 ${d.warnings.length} · 更新 ${new Date(d.generated_at).toLocaleTimeString("zh-CN", { hour12: false })}`;
+    }
+  }
+
+  // ------------------------------------------------------------------ side panel
+  const side = document.getElementById("ck-side");
+  const sideBody = document.getElementById("ck-side-body");
+  document.getElementById("ck-side-close").addEventListener("click", () => {
+    side.hidden = true;
+    layers.highlight.clearLayers();
+  });
+
+  function fieldsTable(fields) {
+    return `<table>${Object.entries(fields || {}).map(([k, v]) => {
+      const val = typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? XS.fmtTime(v) : v;
+      return `<tr><th>${esc(k)}</th><td>${esc(val == null || val === "" ? "—" : val)}</td></tr>`;
+    }).join("")}</table>`;
+  }
+  function warningItem(w) {
+    return `<li><a href="#" data-open="warning" data-id="${w.id}"><span class="badge ${esc(w.level)}">${esc(w.level_label)}</span> ${esc(w.kind_label)}</a> ${XS.fmtTime(w.created_at)} · ${esc(w.status_label)}</li>`;
+  }
+  function renderDetail(d) {
+    let html = `<h3>${esc(d.title)}</h3>${fieldsTable(d.fields)}`;
+    if (d.tasks) {
+      html += `<h4>处置任务（${d.tasks.length}）</h4><ul>${d.tasks.map((t) => `<li>${esc(t.department)}：${esc(t.title)} — <b>${esc(t.state_label)}</b><br><small>派发 ${XS.fmtTime(t.assigned_at)}${t.acknowledged_at ? " · 签收 " + XS.fmtTime(t.acknowledged_at) : ""}${t.arrived_at ? " · 到场 " + XS.fmtTime(t.arrived_at) : ""}${t.feedback_at ? " · 反馈 " + XS.fmtTime(t.feedback_at) : ""}</small></li>`).join("") || "<li>尚未派发</li>"}</ul>`;
+    }
+    if (d.history) html += `<h4>预警记录${d.warnings_total != null ? "（共 " + d.warnings_total + " 条）" : ""}</h4><ul>${d.history.map(warningItem).join("") || "<li>无</li>"}</ul>`;
+    if (d.track) html += `<p class="muted">近24小时轨迹 ${d.track.length} 个点</p>`;
+    if (d.repairs) html += `<h4>维修记录</h4><ul>${d.repairs.map((r) => `<li>${esc(r.title)} — ${esc(r.state_label)}（${esc(r.source_label)}）<br><small>${XS.fmtTime(r.opened_at)}${r.closed_at ? " → " + XS.fmtTime(r.closed_at) : ""}</small></li>`).join("") || "<li>无</li>"}</ul>`;
+    if (d.checkins) html += `<h4>最近打卡</h4><ul>${d.checkins.map((c) => `<li>${esc(c.place)} · ${XS.fmtTime(c.at)}</li>`).join("") || "<li>无</li>"}</ul>`;
+    sideBody.innerHTML = html;
+    sideBody.querySelectorAll("[data-open]").forEach((a) => a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      openDetail(a.dataset.open, a.dataset.id);
+    }));
+    layers.highlight.clearLayers();
+    if (d.track && d.track.length > 1) {
+      const line = L.polyline(d.track.map((p) => [p[1], p[0]]), { color: "#ffd43b", weight: 4, opacity: 0.95 });
+      layers.highlight.addLayer(line);
+      map.fitBounds(line.getBounds(), { maxZoom: 13, padding: [30, 30] });
+    } else if (d.warning && d.warning.lat != null) {
+      layers.highlight.addLayer(L.circleMarker([d.warning.lat, d.warning.lon], { radius: 16, color: "#ffd43b", weight: 3, fill: false }));
+    }
+  }
+  async function openDetail(kind, id) {
+    side.hidden = false;
+    sideBody.dataset.kind = kind;
+    sideBody.dataset.id = id;
+    sideBody.innerHTML = "<p class='muted'>加载中…</p>";
+    try {
+      renderDetail(await XS.api(`/api/cockpit/detail/${encodeURIComponent(kind)}/${encodeURIComponent(id)}/`));
+    } catch (e) {
+      sideBody.innerHTML = `<p class="errors">${esc(e.message)}</p>`;
+    }
+  }
+
+  // ------------------------------------------------------------------ loading
+  async function loadSummary() {
+    try {
+      state.summary = await XS.api("/api/cockpit/summary/");
+      setCounters(state.summary);
+      drawSummaryCharts(state.summary);
+    } catch (e) {
+      XS.toast(`指标加载失败：${e.message}`, "error");
+    }
+  }
+  async function loadMap() {
+    try {
+      state.map = await XS.api("/api/cockpit/map/");
+      renderMap(state.map);
+    } catch (e) {
+      XS.toast(`地图数据加载失败：${e.message}`, "error");
+    }
+  }
+  async function loadTrends() {
+    try {
+      const days = state.bucket === "week" ? 84 : 30;
+      drawTrends(await XS.api(`/api/cockpit/trends/?days=${days}&bucket=${state.bucket}`));
+    } catch (e) {
+      console.error(e);
+    }
+  }
+  async function loadTide() {
+    try {
+      drawTide(await XS.api("/api/cockpit/tide/"));
+    } catch (e) {
+      console.error(e);
+    }
+  }
+
+  let pending = { summary: false, map: false };
+  let timer = null;
+  function schedule(what) {
+    pending = { summary: pending.summary || !!what.summary, map: pending.map || !!what.map };
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const p = pending;
+      pending = { summary: false, map: false };
+      if (p.summary) loadSummary();
+      if (p.map) loadMap();
+    }, 250);
+  }
+
+  const ALERT_TEXT = { "warning.new": "新预警", "task.escalated": "任务超时升级", "sources.facility_down": "防范设备离线" };
+  cfg.events.forEach((ev) => XSLive.on(ev, (payload) => {
+    schedule({ summary: true, map: cfg.map.includes(ev) });
+    if (cfg.alert.includes(ev)) {
+      const level = payload && payload.level ? `${LEVEL_LABELS[payload.level] || ""}` : "";
+      XS.toast(`${level}${ALERT_TEXT[ev] || ev}${payload && payload.id ? " #" + payload.id : ""}`);
+      XS.beep();
+    }
+  }));
+  XSLive.on("connected", () => {
+    schedule({ summary: true, map: true });
+    loadTrends();
+    loadTide();
+  });
+
+  document.querySelectorAll(".ck-toggle button").forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll(".ck-toggle button").forEach((x) => x.classList.toggle("on", x === b));
+    state.bucket = b.dataset.bucket;
+    loadTrends();
+  }));
+  window.addEventListener("resize", () => {
+    Object.values(charts).forEach((c) => c.resize());
+    map.invalidateSize();
+  });
+
+  loadBoundary();
+  loadSummary();
+  loadMap();
+  loadTrends();
+  loadTide();
+  setInterval(() => schedule({ summary: true, map: true }), 60000); // deadlines pass without any push
+  setInterval(loadTrends, 300000);
+  setInterval(loadTide, 1800000);
+  window.XSCockpit = { openDetail, state, map };
+})();
