@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -347,12 +348,30 @@ def tip_identity_read(*, tip: Tip, actor, reason: str) -> dict[str, str]:
     if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm(IDENTITY_PERMISSION)):
         raise PermissionDenied("只有举报人信息保管员可以查看举报人联系方式。")
     reason = _text(reason, field="reason", max_len=200, min_len=2, required=True)
-    with transaction.atomic():
+    with transaction.atomic(), _audited_as(actor):
         IdentityRead.objects.create(tip=tip, reader=actor, field="contact", reason=reason)
-        record_access(tip)  # auditlog ACCESS entry: actor and address from the request
+        record_access(tip)  # the auditlog ACCESS entry: who and from where
     if not tip.has_contact:
         return {"name": "", "phone": ""}
     return crypto.unseal(tip.contact_ciphertext)
+
+
+@contextmanager
+def _audited_as(actor):
+    """Audit entries inside name ``actor`` (the address still comes from the request's audit context)."""
+    from auditlog.context import auditlog_value, set_actor
+
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = None
+    if context is None:
+        with set_actor(actor):
+            yield
+        return
+    if context.get("actor") is None:  # e.g. an API client authenticated after the audit middleware ran
+        context["actor"] = actor
+    yield
 
 
 def tip_contacts_rotate() -> int:
