@@ -1,2 +1,20 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
+router = DefaultRouter()
+router.register("tasks", api.TaskViewSet)
+router.register("dispatch", api.DispatchViewSet)
+router.register("plans", api.PlanViewSet)
+router.register("plan-subtasks", api.PlanSubtaskViewSet)
+router.register("cases", api.CaseViewSet)
+router.register("goods", api.GoodsViewSet)
+
 app_name = "enforcement-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("subject-types/", api.SubjectTypesView.as_view(), name="subject-types"),
+    path("dispatchable/", api.DispatchableWarningsView.as_view(), name="dispatchable"),
+    path("performance/", api.PerformanceView.as_view(), name="performance"),
+    path("", include(router.urls)),
+]
