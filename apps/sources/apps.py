@@ -5,3 +5,49 @@ class SourcesConfig(AppConfig):
     name = "apps.sources"
     label = "sources"
     verbose_name = "源头治理"
+
+    def ready(self) -> None:
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        from apps.core.audit import track
+
+        from . import models as m
+
+        for model in (
+            m.Grid,
+            m.TeamMember,
+            m.PierChief,
+            m.PatrolPlan,
+            m.Photo,
+            m.Checkin,
+            m.ProtectedSite,
+            m.SiteStandard,
+            m.MarketEntity,
+            m.RegulatedRecord,
+            m.Inspection,
+        ):
+            track(model)
+        # heartbeats only touch last_heartbeat_at (not audited); status changes are
+        track(m.Facility, exclude_fields=["last_heartbeat_at", "token_hash"])
+        track(m.GridTeam, m2m_fields={"geofences"})
+        track(m.GridReport, m2m_fields={"photos"})
+        track(m.RepairTask, m2m_fields={"before_photos", "after_photos"})
+        track(m.MarketFinding, m2m_fields={"photos"})
+
+        settings.CELERY_BEAT_SCHEDULE.update(
+            {
+                "sources.generate_patrol_plans": {"task": "sources.generate_patrol_plans", "schedule": crontab(hour=14, minute=0)},
+                "sources.flag_missed_checkins": {"task": "sources.flag_missed_checkins", "schedule": 300.0},
+                "sources.check_device_heartbeats": {"task": "sources.check_device_heartbeats", "schedule": 60.0},
+                "sources.retry_pending_signals": {"task": "sources.retry_pending_signals", "schedule": 600.0},
+            }
+        )
+
+        try:  # the enforcement module's one-click dispatch registry, when it is there
+            from apps.enforcement.services import register_subject_type
+        except ImportError:
+            register_subject_type = None
+        if register_subject_type is not None:
+            register_subject_type("grid_report", "sources.GridReport")
+            register_subject_type("market_finding", "sources.MarketFinding")
