@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_audit_append_only'),
-        ('elements', '0004_detector_settings_by_area'),
+        ('elements', '0001_registry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
