@@ -270,6 +270,8 @@ def tip_link(*, tip: Tip, actor, warning_id: int | None = None, case_id: int | s
     _require_command(actor)
     from apps.elements.models import Warning
 
+    tip = Tip.objects.select_for_update().get(pk=tip.pk)
+
     if warning_id not in (None, ""):
         warning = Warning.objects.filter(pk=_int(warning_id, "warning")).first()
         if warning is None:
@@ -445,6 +447,7 @@ def reward_rule_save(
 def reward_propose(*, tip: Tip, actor, rule: RewardRule, outcome: str, amount_yuan, goods_value_yuan=0, reason: str = "") -> Reward:
     """Propose a reward for a useful tip under ``rule``; the amount must be inside the rule's range."""
     _require_command(actor)
+    tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if tip.triage_outcome != "useful":
         raise ValidationError("只有经研判有效的举报才能申请奖励。")
     if tip.rewards.exclude(state=Reward.State.REJECTED).exists():
