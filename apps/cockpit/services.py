@@ -55,7 +55,7 @@ def evaluation_weights_update(
     row = evaluation_weights_get()
     row = EvaluationWeights.objects.select_for_update().get(pk=row.pk)
     for metric, value in clean.items():
-        setattr(row, metric, value)
+        setattr(row, metric, value.quantize(Decimal("0.001")))
     row.note = (note or "")[:200]
     row.updated_by = actor
     row.full_clean()
