@@ -1,2 +1,29 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
 app_name = "sources-api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("checkins", api.CheckinViewSet, basename="checkin")
+router.register("reports", api.GridReportViewSet, basename="report")
+router.register("grids", api.GridViewSet, basename="grid")
+router.register("teams", api.GridTeamViewSet, basename="team")
+router.register("plans", api.PatrolPlanViewSet, basename="plan")
+router.register("sites", api.ProtectedSiteViewSet, basename="site")
+router.register("standards", api.SiteStandardViewSet, basename="standard")
+router.register("facilities", api.FacilityViewSet, basename="facility")
+router.register("repairs", api.RepairTaskViewSet, basename="repair")
+router.register("market-entities", api.MarketEntityViewSet, basename="market-entity")
+router.register("records", api.RegulatedRecordViewSet, basename="record")
+router.register("inspections", api.InspectionViewSet, basename="inspection")
+router.register("findings", api.MarketFindingViewSet, basename="finding")
+
+urlpatterns = [
+    path("mobile/today/", api.MobileTodayView.as_view(), name="mobile-today"),
+    path("attendance/", api.AttendanceView.as_view(), name="attendance"),
+    path("compliance/", api.ComplianceView.as_view(), name="compliance"),
+    path("devices/heartbeat/", api.DeviceHeartbeatView.as_view(), name="heartbeat"),
+    *router.urls,
+]

@@ -44,10 +44,8 @@ class SourcesConfig(AppConfig):
             }
         )
 
-        try:  # the enforcement module's one-click dispatch registry, when it is there
-            from apps.enforcement.services import register_subject_type
-        except ImportError:
-            register_subject_type = None
-        if register_subject_type is not None:
-            register_subject_type("grid_report", "sources.GridReport")
-            register_subject_type("market_finding", "sources.MarketFinding")
+        # one-click dispatch (enforcement): suspicious field reports and market findings
+        from apps.enforcement.services import register_subject_type
+
+        register_subject_type("grid_report", "sources.GridReport", label="网格上报")
+        register_subject_type("market_finding", "sources.MarketFinding", label="行业监管发现")

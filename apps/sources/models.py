@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from apps.core.models import Department
 from apps.core.roles import FIELD_ROLES, READ_ALL_ROLES
@@ -168,7 +168,7 @@ class PatrolPlanQuerySet(models.QuerySet):
         return self.filter(team__grid__township_id=township) if township else self.none()
 
 
-class PatrolPlan(models.Model):
+class PatrolPlan(ConcurrentTransitionMixin, models.Model):
     """One team at one place for one nightly tide window (high water ± 2 h)."""
 
     class Status(models.TextChoices):
@@ -182,7 +182,7 @@ class PatrolPlan(models.Model):
     window_start = models.DateTimeField(_("时段开始"))
     peak = models.DateTimeField(_("高潮时刻"))
     window_end = models.DateTimeField(_("时段结束"), db_index=True)
-    status = FSMField(_("状态"), default=Status.PLANNED, choices=Status.choices, protected=True, db_index=True)
+    status = FSMField(_("状态"), default=Status.PLANNED, choices=Status.choices, db_index=True)
     checked_in_at = models.DateTimeField(_("打卡时间"), null=True, blank=True)
     flagged_at = models.DateTimeField(_("未到岗通报时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -463,6 +463,11 @@ class GridReport(models.Model):
     def dispatch_kind(self) -> str:
         return "field_report"
 
+    def dispatch_township(self) -> str:
+        if self.township_id:
+            return self.township.name
+        return self.geofence.township if self.geofence_id else ""
+
 
 class RepairTaskQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -477,7 +482,7 @@ class RepairTaskQuerySet(models.QuerySet):
         return self.filter(q)
 
 
-class RepairTask(models.Model):
+class RepairTask(ConcurrentTransitionMixin, models.Model):
     """A facility to repair, pushed to the responsible department and tracked to completion."""
 
     class State(models.TextChoices):
@@ -497,7 +502,7 @@ class RepairTask(models.Model):
     site = models.ForeignKey(ProtectedSite, null=True, blank=True, on_delete=models.SET_NULL, related_name="repair_tasks")
     report = models.ForeignKey(GridReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="repair_tasks")
     department = models.ForeignKey(Department, verbose_name=_("责任部门"), on_delete=models.PROTECT, related_name="repair_tasks")
-    state = FSMField(_("状态"), default=State.OPEN, choices=State.choices, protected=True, db_index=True)
+    state = FSMField(_("状态"), default=State.OPEN, choices=State.choices, db_index=True)
     before_photos = models.ManyToManyField(Photo, related_name="repairs_before", blank=True)
     after_photos = models.ManyToManyField(Photo, related_name="repairs_after", blank=True)
     opened_at = models.DateTimeField(auto_now_add=True)
@@ -690,3 +695,6 @@ class MarketFinding(models.Model):
 
     def dispatch_kind(self) -> str:
         return "illegal_goods" if self.flagged else "market_finding"
+
+    def dispatch_township(self) -> str:
+        return self.entity.township.name if self.entity.township_id else ""
