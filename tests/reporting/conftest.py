@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DIGITS = "零一二三四五六七八九"
 
 

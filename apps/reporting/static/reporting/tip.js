@@ -8,6 +8,7 @@
   async function baseMap(el) {
     const map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([29.35, 121.9], 9);
     el.style.background = "#e8f1f8"; // the sea
+    el._xsMap = map; // for tests and page scripts
     try {
       const res = await fetch(el.dataset.geojson, { credentials: "same-origin" });
       const layer = L.geoJSON(await res.json(), { style: outline, interactive: false }).addTo(map);
