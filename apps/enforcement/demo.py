@@ -53,7 +53,7 @@ def load(stdout) -> None:
 
     # Some progress on the first dispatch, so the board and the inbox show every state.
     if dispatched and police is not None:
-        task = Task.objects.filter(dispatch=dispatched[0], department=police.department).first()
+        task = Task.objects.filter(dispatch__in=dispatched, department=police.department).order_by("id").first()
         if task is not None and task.state == Task.State.NEW:
             services.task_acknowledge(task=task, actor=police)
             services.task_start(task=task, actor=police)
