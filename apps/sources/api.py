@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,6 +35,7 @@ from .models import (
     RegulatedRecord,
     RepairTask,
     SiteStandard,
+    is_industry_user,
 )
 
 FieldOnly = roles_allowed(*FIELD_ROLES)
@@ -43,6 +44,17 @@ CommandWrite = roles_allowed(*COMMAND_ROLES, read_roles=[Role.AUDITOR, *DEPARTME
 CommandOnly = roles_allowed(*COMMAND_ROLES, read_roles=[Role.AUDITOR])
 StaffWrite = roles_allowed(*COMMAND_ROLES, *DEPARTMENT_ROLES, read_roles=[Role.AUDITOR, *FIELD_ROLES])
 IndustryRoles = roles_allowed(*COMMAND_ROLES, *DEPARTMENT_ROLES, read_roles=[Role.AUDITOR])
+
+
+class IndustryWriters(BasePermission):
+    """Writes in industry supervision: the operations centre and market supervision, tobacco, commerce."""
+
+    message = "只有市场监管、烟草、商务部门或联合作战中心可以办理行业监管。"
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return request.user.role in COMMAND_ROLES or is_industry_user(request.user)
 
 
 def _date(value: str | None, default: Date) -> Date:
@@ -334,7 +346,7 @@ class RepairTaskViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class _IndustryMixin(VisibleToUserMixin):
-    permission_classes = [IndustryRoles]
+    permission_classes = [IndustryRoles, IndustryWriters]
 
 
 class MarketEntityViewSet(_IndustryMixin, viewsets.ReadOnlyModelViewSet):
@@ -402,7 +414,7 @@ class MarketFindingViewSet(_IndustryMixin, viewsets.ReadOnlyModelViewSet):
         return super().get_queryset().select_related("entity").prefetch_related("photos")
 
     @extend_schema(request=s.DispatchInput)
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch", permission_classes=[roles_allowed(*COMMAND_ROLES)])
     def dispatch_finding(self, request, pk=None):
         finding = self.get_object()
         inp = s.DispatchInput(data=request.data)

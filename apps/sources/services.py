@@ -1020,7 +1020,7 @@ def market_finding_signal(*, finding_id: int) -> bool:
 @transaction.atomic
 def market_finding_dispatch(*, finding: MarketFinding, actor: User, level: str | None = None, note: str = ""):
     """One-click dispatch of a finding through the enforcement module."""
-    _require(_is_command(actor) or is_industry_user(actor), "您的角色无权派发行业监管发现。")
+    _require(_is_command(actor), "只有联合作战中心可以派发行业监管发现。")
     _require(finding.status == MarketFinding.Status.OPEN, "该问题已派发或已整改。")
     dispatch = _dispatch_subject(subject=finding, actor=actor, level=level, note=note)
     finding.status = MarketFinding.Status.DISPATCHED
