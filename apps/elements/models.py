@@ -404,34 +404,29 @@ class RiskModel(models.Model):
 
 
 class DetectorSetting(models.Model):
-    """Detector parameters for an area (a township, or one geofence) and a season (month range).
+    """Detector parameters for an area (a township) and a season (local month range).
 
-    The most specific setting wins: geofence, then township, then county-wide; within those,
-    a season-limited setting beats an all-year one.
+    ``params`` overrides the defaults per detector: ``{"idle_pier_landing": {"min_dwell_min": 20}}``
+    (names as in ``apps.elements.domain.detectors``). The most specific setting wins:
+    township and season, then township all year, then county-wide season, then the
+    county-wide all-year setting (which replaces the built-in defaults).
     """
 
-    detector = models.CharField(_("检测规则"), max_length=40)
     township = models.CharField(_("镇乡"), max_length=60, blank=True, help_text=_("留空表示全县"))
-    geofence = models.ForeignKey(Geofence, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     month_from = models.PositiveSmallIntegerField(_("起始月"), default=1)
     month_to = models.PositiveSmallIntegerField(_("结束月"), default=12)
-    enabled = models.BooleanField(_("启用"), default=True)
     params = models.JSONField(_("参数"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["detector", "township", "month_from"]
+        ordering = ["township", "month_from", "id"]
         verbose_name = _("检测规则设置")
         verbose_name_plural = _("检测规则设置")
 
-    def in_season(self, month: int) -> bool:
-        if self.month_from <= self.month_to:
-            return self.month_from <= month <= self.month_to
-        return month >= self.month_from or month <= self.month_to  # wraps the new year
-
     @property
     def all_year(self) -> bool:
-        return (self.month_from, self.month_to) == (1, 12)
+        return (self.month_from, self.month_to) in ((1, 12),) or self.month_to % 12 + 1 == self.month_from
 
 
 class FieldSignal(models.Model):

@@ -1,0 +1,160 @@
+"""The stored-fix table: compact rows, daily partitions on PostgreSQL, insert-once, retention.
+
+This is the hot path of every ingest, so it bypasses the ORM's per-object machinery: one
+multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk (the same statement
+``bulk_create(ignore_conflicts=True)`` issues, plus ``RETURNING`` so the caller learns which
+fixes were new — only those go on to the detectors, which makes re-ingesting a file or
+retrying a task harmless). Rows are ``(vessel_id, ts, lon_e7, lat_e7, sog_dkn, cog_ddeg)``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+TABLE = "elements_fix"
+#: Rows per INSERT statement (6 parameters each: well under SQLite's 32766 variables).
+CHUNK = 2000
+#: An advisory-lock key serialising partition DDL between workers (any constant will do).
+_PARTITION_LOCK_KEY = 7_310_422_001
+
+Row = tuple[int, datetime, int, int, int | None, int | None]
+
+_known_partitions: set[date] = set()
+
+
+def utc_days(rows: Iterable[Row]) -> set[date]:
+    return {r[1].astimezone(UTC).date() for r in rows}
+
+
+def _partition_name(day: date) -> str:
+    return f"{TABLE}_p{day:%Y%m%d}"
+
+
+def ensure_partitions(days: Iterable[date]) -> None:
+    """Create the daily partitions (UTC days) that do not exist yet (PostgreSQL only).
+
+    Call it *outside* the transaction that inserts (creating a partition locks the parent
+    table until commit). Serialised by a transaction-level advisory lock so that two
+    workers creating the same day do not collide. Rows of a day whose partition cannot be
+    created (the default partition already holds rows of that day) stay in the default one.
+    """
+    if connection.vendor != "postgresql":
+        return
+    missing = sorted(set(days) - _known_partitions)
+    if not missing:
+        return
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITION_LOCK_KEY])
+        cur.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+            [TABLE],
+        )
+        existing = {r[0] for r in cur.fetchall()}
+        for day in missing:
+            name = _partition_name(day)
+            if name not in existing:
+                lo = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                hi = lo + timedelta(days=1)
+                try:
+                    with transaction.atomic():
+                        cur.execute(
+                            f'CREATE TABLE "{name}" PARTITION OF "{TABLE}" FOR VALUES FROM (%s) TO (%s)',
+                            [lo, hi],
+                        )
+                except Exception:  # rows of that day already sit in the default partition
+                    log.warning("partition %s not created; its rows stay in the default partition", name, exc_info=True)
+            transaction.on_commit(lambda day=day: _known_partitions.add(day))
+
+
+def insert_fixes(rows: Sequence[Row]) -> list[Row]:
+    """Insert rows once; return the rows that were new (in input order, duplicates dropped).
+
+    Call :func:`ensure_partitions` for the rows' days first (outside the transaction).
+
+    Rows repeated inside ``rows`` count as duplicates too. Must run inside the caller's
+    transaction if the caller wants the insert and its consequences to commit together.
+    """
+    if not rows:
+        return []
+    seen: set[tuple[int, datetime]] = set()
+    unique: list[Row] = []
+    for r in rows:
+        key = (r[0], r[1])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    new_keys: set[tuple[int, datetime]] = set()
+    with connection.cursor() as cur:
+        for i in range(0, len(unique), CHUNK):
+            chunk = unique[i : i + CHUNK]
+            values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
+            params: list = []
+            for r in chunk:
+                params.extend(r)
+            cur.execute(
+                f'INSERT INTO "{TABLE}" ("vessel_id","ts","lon_e7","lat_e7","sog_dkn","cog_ddeg") VALUES {values} '
+                'ON CONFLICT DO NOTHING RETURNING "vessel_id","ts"',
+                params,
+            )
+            for vessel_id, ts in cur.fetchall():
+                new_keys.add((vessel_id, _aware(ts)))
+    return [r for r in unique if (r[0], _aware(r[1])) in new_keys]
+
+
+def _aware(ts) -> datetime:
+    """SQLite hands back text or naive datetimes; PostgreSQL aware ones. Normalise to aware UTC."""
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def drop_older_than(cutoff: datetime) -> dict[str, int]:
+    """Retention: drop the day partitions entirely before ``cutoff`` and delete older rows elsewhere.
+
+    Returns ``{"partitions_dropped": n, "rows_deleted": m}``.
+    """
+    dropped = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITION_LOCK_KEY])
+            cur.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+                [TABLE],
+            )
+            prefix = f"{TABLE}_p"
+            for (name,) in cur.fetchall():
+                if not name.startswith(prefix):
+                    continue
+                try:
+                    day = datetime.strptime(name[len(prefix) :], "%Y%m%d").replace(tzinfo=UTC)
+                except ValueError:
+                    continue
+                if day + timedelta(days=1) <= cutoff:
+                    cur.execute(f'DROP TABLE "{name}"')
+                    _known_partitions.discard(day.date())
+                    dropped += 1
+        cur.execute(f'DELETE FROM "{TABLE}" WHERE "ts" < %s', [cutoff])
+        deleted = cur.rowcount
+    return {"partitions_dropped": dropped, "rows_deleted": max(deleted, 0)}
+
+
+def table_size_bytes() -> int | None:
+    """Bytes on disk of the stored fixes (all partitions, indexes included); None on SQLite."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) FROM pg_inherits i "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+            [TABLE],
+        )
+        return int(cur.fetchone()[0])

@@ -1,0 +1,251 @@
+"""Element control: reads that are more than a filter (exports, tracks, maps, tide windows, replay)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .models import COORD_SCALE, Geofence, StoredFix, VehicleCaptureRecord, Vessel, Warning
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+# ------------------------------------------------------------------------------ warnings
+def warning_export_row(w: Warning) -> dict[str, Any]:
+    """The export shape: exactly id, kind, level, score, vessels, geofence, start, end, evidence."""
+    return {
+        "id": w.pk,
+        "kind": w.kind,
+        "level": w.level,
+        "score": round(float(w.score), 2),
+        "vessels": list(w.vessels),
+        "geofence": w.geofence.name if w.geofence_id and w.geofence else None,
+        "start": w.start.isoformat(),
+        "end": w.end.isoformat(),
+        "evidence": w.evidence,
+    }
+
+
+def warnings_export(*, kind: str | None = None, level: str | None = None, since: datetime | None = None,
+                    queryset: QuerySet | None = None) -> list[dict[str, Any]]:
+    qs = (queryset if queryset is not None else Warning.objects.all()).select_related("geofence").order_by("start", "id")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if level:
+        qs = qs.filter(level=level)
+    if since:
+        qs = qs.filter(start__gte=since)
+    return [warning_export_row(w) for w in qs.iterator(chunk_size=500)]
+
+
+# ------------------------------------------------------------------------------ vessels and tracks
+def vessel_positions(*, bbox: tuple[float, float, float, float] | None = None, since: datetime | None = None) -> QuerySet:
+    """Vessels with a last known position (optionally inside ``bbox`` = minlon, minlat, maxlon, maxlat)."""
+    qs = Vessel.objects.exclude(last_seen=None)
+    if bbox is not None:
+        minlon, minlat, maxlon, maxlat = bbox
+        qs = qs.filter(last_lon__gte=minlon, last_lon__lte=maxlon, last_lat__gte=minlat, last_lat__lte=maxlat)
+    if since is not None:
+        qs = qs.filter(last_seen__gte=since)
+    return qs.order_by("-last_seen")
+
+
+def vessel_track(*, vessel: Vessel, start: datetime, end: datetime, limit: int = 20_000) -> list[dict[str, Any]]:
+    rows = (
+        StoredFix.objects.filter(vessel=vessel, ts__gte=start, ts__lte=end)
+        .order_by("ts")
+        .values_list("ts", "lon_e7", "lat_e7", "sog_dkn", "cog_ddeg")[:limit]
+    )
+    return [
+        {
+            "ts": ts.isoformat(),
+            "lon": lon / COORD_SCALE,
+            "lat": lat / COORD_SCALE,
+            "sog_kn": None if sog is None else sog / 10,
+            "cog_deg": None if cog is None else cog / 10,
+        }
+        for ts, lon, lat, sog, cog in rows
+    ]
+
+
+# ------------------------------------------------------------------------------ geography
+def geofence_feature(g: Geofence) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": g.pk,
+        "geometry": g.geometry,
+        "properties": {
+            "id": g.pk,
+            "name": g.name,
+            "kind": g.kind,
+            "kind_display": str(g.get_kind_display()),
+            "status": g.status,
+            "status_display": str(g.get_status_display()),
+            "township": g.township,
+            "pier_chief": g.pier_chief,
+            "centroid": [g.centroid_lon, g.centroid_lat],
+            **{k: v for k, v in g.properties.items() if k not in ("source_geometry",)},
+        },
+    }
+
+
+def geofences_feature_collection(*, queryset: Iterable[Geofence] | None = None) -> dict[str, Any]:
+    rows = queryset if queryset is not None else Geofence.objects.all()
+    return {"type": "FeatureCollection", "features": [geofence_feature(g) for g in rows]}
+
+
+@lru_cache(maxsize=1)
+def county_boundary() -> dict[str, Any]:
+    """The county boundary (WGS84) from ``geodata/``, for maps."""
+    base = Path(settings.BASE_DIR) / "geodata"
+    for name in ("xiangshan_county_wgs84.geojson", "xiangshan_county.geojson"):
+        path = base / name
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+    return {"type": "FeatureCollection", "features": []}
+
+
+# ------------------------------------------------------------------------------ tides
+def tide_windows(*, day: date, points: int = 97) -> dict[str, Any]:
+    """Tonight's joint-patrol windows (high water ± configured minutes) and the height curve.
+
+    "Tonight" is the local evening of ``day`` to the next morning (12:00 to 12:00 Asia/Shanghai).
+    The curve is predicted from the default station's constants where it has them; otherwise
+    the imported high/low waters are returned as points.
+    """
+    from .domain.tides import constants_from_dict, patrol_windows, predict_heights
+    from .models import TideEventRecord, TideStation
+
+    start = datetime.combine(day, time(12), LOCAL_TZ)
+    end = start + timedelta(days=1)
+    station = TideStation.objects.filter(is_default=True).first() or TideStation.objects.first()
+    out: dict[str, Any] = {
+        "date": day.isoformat(),
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "station": None,
+        "windows": [],
+        "events": [],
+        "curve": [],
+        "before_min": settings.PATROL_WINDOW_BEFORE_MIN,
+        "after_min": settings.PATROL_WINDOW_AFTER_MIN,
+    }
+    if station is None:
+        return out
+    out["station"] = {"code": station.code, "name": station.name, "datum": station.datum, "source": station.source,
+                      "has_constants": bool(station.constants)}
+    rows = list(
+        TideEventRecord.objects.filter(station=station, ts__gte=start - timedelta(hours=6), ts__lt=end + timedelta(hours=6))
+        .order_by("ts")
+    )
+    from .domain.tides import TideEvent
+
+    events = [TideEvent(ts=r.ts, height_m=r.height_m, kind=r.kind, station=station.code) for r in rows]
+    for r in rows:
+        if start <= r.ts < end:
+            out["events"].append({"ts": r.ts.astimezone(LOCAL_TZ).isoformat(), "height_m": round(r.height_m, 2),
+                                  "kind": r.kind, "origin": r.origin})
+    windows = patrol_windows(
+        events,
+        before=timedelta(minutes=settings.PATROL_WINDOW_BEFORE_MIN),
+        after=timedelta(minutes=settings.PATROL_WINDOW_AFTER_MIN),
+        night_only=True,
+    )
+    out["windows"] = [
+        {"start": w.start.isoformat(), "peak": w.peak.isoformat(), "end": w.end.isoformat()}
+        for w in windows if start <= w.peak < end
+    ]
+    if station.constants:
+        try:
+            constants = constants_from_dict(station.constants)
+            step = (end - start) / (points - 1)
+            times = [start + i * step for i in range(points)]
+            heights = predict_heights(constants, times)
+            out["curve"] = [{"ts": t.isoformat(), "height_m": round(float(h), 3)} for t, h in zip(times, heights)]
+        except (ValueError, KeyError, TypeError):
+            out["curve"] = []
+    if not out["curve"]:
+        out["curve"] = [{"ts": e["ts"], "height_m": e["height_m"]} for e in out["events"]]
+    return out
+
+
+# ------------------------------------------------------------------------------ replay
+def warning_replay(*, warning: Warning) -> dict[str, Any]:
+    """Re-run the pipeline, in memory, on the stored fixes of the warning's vessels and time.
+
+    The replay starts early enough for the repeat-visit window and the history factor
+    (``history_days`` + 4 days before the warning), takes the checkpoint captures and field
+    signals the live run could have seen, and uses the weights and thresholds recorded in
+    the warning's rule. It reproduces when the last event of the same episode has the same
+    kind, level and score. Nothing is written.
+    """
+    from .convert import stored_to_fix
+    from .domain.model import VehicleCapture
+    from .runtime import context_load
+
+    ctx = context_load()
+    rule = (warning.evidence or {}).get("rule") or {}
+    weights = rule.get("weights") or None
+    thresholds = rule.get("thresholds") or None
+    signals = [s for s in ctx.signals if s.created_s <= warning.updated_at.timestamp()]
+    pipeline = ctx.pipeline(store=None, weights=weights, thresholds=thresholds, signals=signals)
+    lookback = timedelta(days=float(ctx.config.history_days) + 4)
+    t0 = warning.start - lookback
+    t1 = warning.end + timedelta(hours=6)
+    vessels = {v.pk: v for v in Vessel.objects.filter(external_id__in=list(warning.vessels))}
+    rows = (
+        StoredFix.objects.filter(vessel_id__in=list(vessels), ts__gte=t0, ts__lte=t1)
+        .order_by("ts", "vessel_id")
+        .values_list("vessel_id", "ts", "lon_e7", "lat_e7", "sog_dkn", "cog_ddeg")
+    )
+    fixes = [
+        stored_to_fix(source=vessels[vid].source, vessel_id=vessels[vid].external_id, ts=ts, lon_e7=lon, lat_e7=lat,
+                      sog_dkn=sog, cog_ddeg=cog)
+        for vid, ts, lon, lat, sog, cog in rows.iterator(chunk_size=5000)
+    ]
+    captures: list[VehicleCapture] = []
+    if warning.kind == Warning.Kind.VEHICLE_VESSEL or (warning.evidence or {}).get("details", {}).get("vehicle_captures"):
+        captures = [
+            VehicleCapture(c.checkpoint_code, c.plate, c.ts, c.lon, c.lat)
+            for c in VehicleCaptureRecord.objects.filter(ts__gte=t0, ts__lte=t1).order_by("ts")
+        ]
+    events = []
+    i = 0
+    for cap in captures:  # interleave captures with the fixes by time, as they arrived live
+        j = i
+        while j < len(fixes) and fixes[j].ts <= cap.ts:
+            j += 1
+        if j > i:
+            events.extend(pipeline.process(fixes[i:j]))
+            i = j
+        events.extend(pipeline.process_vehicle_captures([cap]))
+    for k in range(i, len(fixes), 5000):
+        events.extend(pipeline.process(fixes[k : k + 5000]))
+    same_episode = [e for e in events if e.episode_key == warning.episode_key]
+    stored_level = warning.evidence.get("level_raw", warning.level) if warning.evidence else warning.level
+    stored = {"kind": warning.kind, "level": stored_level, "score": round(float(warning.score), 3)}
+    if not same_episode:
+        return {"reproduced": False, "stored": stored, "replayed": None, "fixes": len(fixes),
+                "captures": len(captures), "detail": "重放未产生同一事件的预警"}
+    last = same_episode[-1]
+    replayed = {"kind": last.kind, "level": last.level, "score": round(float(last.score), 3)}
+    reproduced = (
+        replayed["kind"] == stored["kind"]
+        and replayed["level"] == stored["level"]
+        and abs(replayed["score"] - stored["score"]) < 0.01
+    )
+    return {
+        "reproduced": reproduced,
+        "stored": stored,
+        "replayed": replayed,
+        "fixes": len(fixes),
+        "captures": len(captures),
+        "detail": "重放结果与预警一致" if reproduced else "重放结果与预警不一致",
+    }

@@ -1,0 +1,61 @@
+"""Celery tasks of element control: plain data or ids in, a service call, counts out.
+
+All are idempotent (fixes and captures are stored once and only new ones reach the
+detectors), so they retry safely on transient failures.
+"""
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from .state import LockTimeout
+
+_RETRY = dict(autoretry_for=(LockTimeout, OperationalError), retry_backoff=1, retry_backoff_max=30, max_retries=6)
+
+
+@shared_task(name="elements.store_fix_batch", acks_late=True, **_RETRY)
+def store_fix_batch(run_id: int | None, partition: int, fixes: list, statics: list | None = None) -> dict:
+    """Step 1 of a slice for one partition: check, register, store once; returns the new fixes."""
+    from .services import fix_batch_store
+
+    return fix_batch_store(run_id=run_id, partition=partition, fixes=fixes, statics=statics or ())
+
+
+@shared_task(name="elements.detect_fix_batch", acks_late=True, **_RETRY)
+def detect_fix_batch(run_id: int | None, fixes: list) -> dict:
+    """Step 2 of a slice, all partitions together: detectors, score, warnings."""
+    from .services import fix_batch_detect
+
+    return fix_batch_detect(run_id=run_id, fixes=fixes)
+
+
+@shared_task(name="elements.process_fix_upload", acks_late=True, **_RETRY)
+def process_fix_upload(run_id: int | None, fixes: list, statics: list | None = None) -> dict:
+    """A whole (size-limited) upload, both steps slice by slice in one task."""
+    from .services import fix_batch_process
+
+    return fix_batch_process(run_id=run_id, fixes=fixes, statics=statics or ())
+
+
+@shared_task(name="elements.process_capture_batch", acks_late=True, **_RETRY)
+def process_capture_batch(run_id: int | None, captures: list) -> dict:
+    """Checkpoint captures (wire form, see ``convert.capture_to_wire``) against vessel stops."""
+    from .services import vehicle_capture_batch_ingest
+
+    return vehicle_capture_batch_ingest(run_id=run_id, captures=captures)
+
+
+@shared_task(name="elements.fix_retention", **_RETRY)
+def fix_retention() -> dict:
+    """Drop stored fixes older than ``FIX_RETENTION_DAYS`` (whole day partitions on PostgreSQL)."""
+    from .services import fix_retention_apply
+
+    return fix_retention_apply()
+
+
+@shared_task(name="elements.tide_predict_ahead")
+def tide_predict_ahead(days: int = 30) -> int:
+    """Keep predicted high/low waters of every station with constants `days` ahead (beat, daily)."""
+    from .services import tide_predict_all
+
+    return tide_predict_all(days=days)
