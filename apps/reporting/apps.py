@@ -27,9 +27,6 @@ class ReportingConfig(AppConfig):
         track(Reward, exclude_fields=["payee_ciphertext"])
         track(Bulletin)
         post_migrate.connect(_ensure_custodian_group, sender=self, dispatch_uid="reporting.custodian_group")
-        try:
-            from apps.enforcement.services import register_subject_type
-        except ImportError:  # enforcement not built yet: tips are dispatched once it is
-            pass
-        else:
-            register_subject_type("tip", "reporting.Tip")
+        from apps.enforcement.subjects import register_subject_type
+
+        register_subject_type("tip", "reporting.Tip", label="群众举报")

@@ -9,8 +9,6 @@ every read on the audit trail). No IP address is stored anywhere.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -71,14 +69,12 @@ class Tip(models.Model):
     warning = models.ForeignKey(
         "elements.Warning", null=True, blank=True, on_delete=models.SET_NULL, related_name="tips", verbose_name=_("关联预警")
     )
-    # Enforcement cases are linked generically (apps.enforcement.models.Case did not exist when this was built).
-    case_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    case_id = models.CharField(max_length=40, blank=True)
-    case = GenericForeignKey("case_type", "case_id")
-    # The enforcement Dispatch returned by dispatch_subject, linked the same way.
-    dispatch_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    dispatch_id = models.CharField(max_length=40, blank=True)
-    dispatch = GenericForeignKey("dispatch_type", "dispatch_id")
+    case = models.ForeignKey(
+        "enforcement.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="tips", verbose_name=_("关联案件")
+    )
+    dispatch = models.ForeignKey(
+        "enforcement.Dispatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("联动派发")
+    )
     triaged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     triaged_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,6 @@ PUBLIC_STATUS = {
     Tip.State.CLOSED: (_("已办结"), _("该举报已办结。感谢您的举报。")),
 }
 PUBLIC_STEPS = [_("已受理"), _("已核查"), _("正在处置"), _("已办结")]
-_DONE_STATES = {"done", "closed", "completed", "finished", "resolved", "fed_back", "feedback"}
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,14 @@ class PublicTipView:
 
 
 def _dispatch_finished(tip: Tip) -> bool:
-    """Whether enforcement's Dispatch (if any) reports its work done — read generically, exposing nothing."""
-    if not tip.dispatch_type_id or not tip.dispatch_id:
+    """Whether every enforcement task of the tip's dispatch has fed back or closed (exposes nothing else)."""
+    if tip.dispatch_id is None:
         return False
-    try:
-        dispatch = tip.dispatch
-    except Exception:
-        return False
-    value = getattr(dispatch, "state", None) or getattr(dispatch, "status", None)
-    return str(value or "").lower() in _DONE_STATES
+    from apps.enforcement.models import Task
+
+    states = set(Task.objects.filter(dispatch_id=tip.dispatch_id).values_list("state", flat=True))
+    done = {Task.State.FEEDBACK_SUBMITTED, Task.State.CLOSED, Task.State.REJECTED}
+    return bool(states) and states <= done and bool(states & {Task.State.FEEDBACK_SUBMITTED, Task.State.CLOSED})
 
 
 def tip_public_view(*, tip: Tip) -> PublicTipView:

@@ -15,11 +15,9 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -257,13 +255,6 @@ def tip_triage(*, tip: Tip, actor, outcome: str, note: str = "", level: str | No
     return tip
 
 
-def _case_model():
-    try:
-        return django_apps.get_model("enforcement", "Case")
-    except LookupError:
-        return None
-
-
 @transaction.atomic
 def tip_link(*, tip: Tip, actor, warning_id: int | None = None, case_id: int | str | None = None) -> Tip:
     """Link a tip to a warning and/or an enforcement case (empty values leave a link as it is)."""
@@ -278,13 +269,12 @@ def tip_link(*, tip: Tip, actor, warning_id: int | None = None, case_id: int | s
             raise ValidationError({"warning": f"预警 #{warning_id} 不存在。"})
         tip.warning = warning
     if case_id not in (None, ""):
-        case_model = _case_model()
-        if case_model is None:
-            raise ValidationError({"case": "案件模块尚未启用，暂不能关联案件。"})
-        case = case_model.objects.filter(pk=_int(case_id, "case")).first()
+        from apps.enforcement.models import Case
+
+        case = Case.objects.filter(pk=_int(case_id, "case")).first()
         if case is None:
             raise ValidationError({"case": f"案件 #{case_id} 不存在。"})
-        tip.case_type, tip.case_id = ContentType.objects.get_for_model(case_model), str(case.pk)
+        tip.case = case
     tip.save()
     _push(events.TIP_CHANGED, {"id": tip.pk, "code": tip.code, "state": tip.state})
     return tip
@@ -304,18 +294,17 @@ def tip_dispatch(*, tip: Tip, actor, level: str | None = None, note: str = "") -
     tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if tip.state != Tip.State.USEFUL:
         raise ValidationError("只有研判为有效的举报才能派发。")
-    try:
-        from apps.enforcement.services import dispatch_subject
-    except ImportError:
-        raise ValidationError("执法协同模块尚未提供派发功能，暂不能派发。") from None
+    from apps.enforcement.models import Case
+    from apps.enforcement.services import dispatch_subject
+
     if level:
         if level not in Tip.Level.values:
             raise ValidationError({"level": "等级无效。"})
         tip.level = level
         tip.save(update_fields=["level", "updated_at"])
     dispatch = dispatch_subject(subject=tip, actor=actor, level=level, note=_text(note, field="note", max_len=500))
-    if getattr(dispatch, "_meta", None) is not None and dispatch.pk is not None:
-        tip.dispatch_type, tip.dispatch_id = ContentType.objects.get_for_model(type(dispatch)), str(dispatch.pk)
+    tip.dispatch = dispatch
+    tip.case = tip.case or Case.objects.filter(dispatch=dispatch).first()  # the case file enforcement opened
     tip.mark_dispatched()
     tip.save()
     _push(events.TIP_CHANGED, {"id": tip.pk, "code": tip.code, "state": tip.state})

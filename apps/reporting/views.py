@@ -235,7 +235,6 @@ class TipDetail(CommandPage, View):
             "proposal_form": proposal_form or RewardProposalForm(),
             "levels": Tip.Level.choices,
             "can_read_identity": request.user.has_perm(services.IDENTITY_PERMISSION),
-            "case_enabled": services._case_model() is not None,
             "identity_reads": tip.identity_reads.select_related("reader")[:20],
         }, status=status)
 

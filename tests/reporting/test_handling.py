@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from apps.elements.models import Warning
+from apps.enforcement.models import Task
 from apps.reporting import services
 from apps.reporting.models import Tip
 
@@ -70,26 +71,28 @@ def test_triage_link_dispatch_close_through_the_page_with_the_audit_trail(client
     assert client.post(url, {"action": "link", "warning": "abc"}).status_code == 400
     assert client.post(url, {"action": "link", "warning": str(warning.pk)}).status_code == 302
     assert Tip.objects.get(pk=tip.pk).warning == warning and warning.tips.get() == tip
-    res = client.post(url, {"action": "link", "case": "1"})
-    if services._case_model() is None:
-        assert res.status_code == 400 and "案件模块尚未启用" in res.content.decode()
+    res = client.post(url, {"action": "link", "case": "999999"})
+    assert res.status_code == 400 and "不存在" in res.content.decode()
 
+    # one-click dispatch through enforcement: department tasks and a case file
     res = client.post(url, {"action": "dispatch", "level": "red", "note": "请海警、公安联合核查"})
-    try:
-        from apps.enforcement.services import dispatch_subject  # noqa: F401
-    except ImportError:  # enforcement not built yet: a clear refusal, the tip stays as it was
-        assert res.status_code == 400 and "执法协同模块" in res.content.decode()
-        assert Tip.objects.get(pk=tip.pk).state == Tip.State.USEFUL
-    else:
-        assert res.status_code == 302
-        tip.refresh_from_db()
-        assert tip.state == Tip.State.DISPATCHED and tip.dispatch_id
+    assert res.status_code == 302
+    tip.refresh_from_db()
+    assert tip.state == Tip.State.DISPATCHED and tip.dispatch is not None and tip.case is not None
+    tasks = list(Task.objects.filter(dispatch=tip.dispatch))
+    assert tasks and {t.level for t in tasks} == {"red"}
+    assert tip.dispatch.title.startswith(f"群众举报 {tip.code}") and "13" not in tip.dispatch.title
+    assert client.post(url, {"action": "link", "case": str(tip.case.pk)}).status_code == 302
     public = services.tip_authenticate(code=receipt.code, secret=receipt.secret)
     from apps.reporting.selectors import tip_public_view
 
     view = tip_public_view(tip=public)
-    assert view.status in ("线索有效", "正在处置")
-    assert "海警" not in str(view) and "公安" not in str(view) and users["duty"].username not in str(view)
+    assert view.status == "正在处置" and view.step == 2
+    departments = {t.department.name for t in tasks}
+    assert not any(name in str(view) for name in departments) and users["duty"].username not in str(view)
+    # when every task has fed back or closed, the tipster sees that the work is done — still no names
+    Task.objects.filter(dispatch=tip.dispatch).update(state=Task.State.FEEDBACK_SUBMITTED)
+    assert tip_public_view(tip=Tip.objects.get(pk=tip.pk)).status == "处置完毕"
 
     assert client.post(url, {"action": "close", "note": "已查获"}).status_code == 302
     tip.refresh_from_db()
