@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.core.models import User
@@ -84,6 +85,11 @@ def load(stdout) -> None:
             services.tip_triage(tip=tip, actor=duty, outcome=outcome, note="演示研判", duplicate_of_code=first.code if first else "")
         if reply:
             services.tip_reply(tip=tip, actor=duty, body=reply)
+        if outcome == "useful":
+            try:  # one-click dispatch to the departments through enforcement's plans
+                services.tip_dispatch(tip=tip, actor=duty, level="orange", note="群众举报，请核查")
+            except ValidationError as exc:
+                stdout.write(f"  tip {tip.code} not dispatched: {'；'.join(exc.messages)}")
         if outcome == "false":
             services.tip_close(tip=Tip.objects.get(pk=tip.pk), actor=duty, note="核查完毕")
         receipts.append((receipt.code, receipt.secret, tip.get_category_display()))
