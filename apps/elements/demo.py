@@ -206,7 +206,12 @@ def load(stdout) -> None:
     table = GEODATA / "tides" / "kanmen_predicted_demo.csv"
     if table.exists():
         tr = services.tide_table_import(text=table.read_bytes(), default_station=True)
-        TideStation.objects.filter(code__in=tr.stations).update(name="坎门（由公开调和常数推算的潮汐表，非象山实测）")
+        TideStation.objects.filter(code__in=tr.stations).update(
+            name="坎门（由公开调和常数推算的潮汐表，非象山实测）",
+            datum="MSL",
+            source="geodata/tides/kanmen_predicted_demo.csv: predicted from TICON-4 constants of Kanmen (CC-BY-4.0); "
+            "not an official table and not a Xiangshan station, see geodata/tides/SOURCES.md",
+        )
         stdout.write(f"tide table: {tr.created} new events ({', '.join(tr.stations)})")
     constants = GEODATA / "tides" / "kanmen.json"
     if constants.exists():

@@ -163,15 +163,16 @@ class Dispatcher:
                 self._delay(store_fix_batch, self.run_id, p, parts.get(p, []), static_parts.get(p, []))
                 for p in sorted(set(parts) | set(static_parts))
             ]
-            new: list = []
+            new_keys: list = []
             for res in pending:
                 counts = self._get(res, "入库批次") if res is not None else None
                 if counts:
-                    new.extend(counts.pop("new", []))
+                    if counts.get("new_key"):
+                        new_keys.append(counts["new_key"])
                     self.totals.add_result(counts)
             self._wait_detect()
-            if new:
-                self._detecting = self._delay(detect_fix_batch, self.run_id, new)
+            if new_keys:
+                self._detecting = self._delay(detect_fix_batch, self.run_id, new_keys)
         self._wait_detect()
 
     def finish(self) -> Totals:

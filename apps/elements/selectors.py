@@ -171,9 +171,31 @@ def tide_windows(*, day: date, points: int = 97) -> dict[str, Any]:
             out["curve"] = [{"ts": t.isoformat(), "height_m": round(float(h), 3)} for t, h in zip(times, heights)]
         except (ValueError, KeyError, TypeError):
             out["curve"] = []
-    if not out["curve"]:
-        out["curve"] = [{"ts": e["ts"], "height_m": e["height_m"]} for e in out["events"]]
+    if not out["curve"] and len(rows) >= 2:
+        out["curve"] = _cosine_curve(rows, start, end, points)
     return out
+
+
+def _cosine_curve(rows, start: datetime, end: datetime, points: int) -> list[dict[str, Any]]:
+    """A tide curve from a table of high and low waters: half-cosine between consecutive extremes
+    (the usual way to draw a tide table; marked as interpolated)."""
+    import math
+
+    pts = []
+    step = (end - start) / (points - 1)
+    k = 0
+    for i in range(points):
+        t = start + i * step
+        while k + 1 < len(rows) - 1 and rows[k + 1].ts <= t:
+            k += 1
+        a, b = rows[k], rows[k + 1]
+        if not (a.ts <= t <= b.ts):
+            continue
+        span = (b.ts - a.ts).total_seconds() or 1.0
+        x = (t - a.ts).total_seconds() / span
+        h = a.height_m + (b.height_m - a.height_m) * (1 - math.cos(math.pi * x)) / 2
+        pts.append({"ts": t.isoformat(), "height_m": round(h, 3), "interpolated": True})
+    return pts
 
 
 # ------------------------------------------------------------------------------ replay
@@ -248,4 +270,58 @@ def warning_replay(*, warning: Warning) -> dict[str, Any]:
         "fixes": len(fixes),
         "captures": len(captures),
         "detail": "重放结果与预警一致" if reproduced else "重放结果与预警不一致",
+    }
+
+
+FACTOR_LABELS = {
+    "behaviour": "行为特征（规则吻合度）",
+    "location": "地点敏感度",
+    "watchlist": "布控名单命中",
+    "corroboration": "旁证（卡口车辆、线索、关闭信号）",
+    "night": "夜间",
+    "tide": "潮汐窗口（临近高潮）",
+    "history": "近期同类记录",
+    "unknown_vessel": "未登记船舶",
+    "holiday": "节假日",
+}
+
+
+def warning_evidence_view(*, warning: Warning) -> dict[str, Any]:
+    """What the detail page shows of a warning's evidence (plain data for the template and map)."""
+    ev = warning.evidence or {}
+    factors = ev.get("factors", {}) or {}
+    contributions = ev.get("contributions", {}) or {}
+    weights = (ev.get("rule", {}) or {}).get("weights", {}) or {}
+    rows = [
+        {
+            "name": name,
+            "label": FACTOR_LABELS.get(name, name),
+            "value": factors.get(name, 0.0),
+            "weight": weights.get(name),
+            "points": contributions.get(name, 0.0),
+        }
+        for name in sorted(set(factors) | set(contributions), key=lambda n: -float(contributions.get(n, 0.0)))
+    ]
+    rule = ev.get("rule", {}) or {}
+    params = rule.get("params", {}) or {}
+    map_data = {
+        "fixes": [
+            {"ts": f.get("ts"), "lon": f.get("lon"), "lat": f.get("lat"), "sog": f.get("sog_kn"), "vessel": f.get("vessel_id")}
+            for f in ev.get("fixes", []) or []
+        ],
+        "geofence": geofence_feature(warning.geofence) if warning.geofence_id and warning.geofence else None,
+        "point": [warning.lon, warning.lat] if warning.lon is not None else None,
+    }
+    tw = ev.get("tide_window")
+    return {
+        "factor_rows": rows,
+        "score_total": sum(r["points"] for r in rows),
+        "rule": {"detector": rule.get("detector"), "area": rule.get("area"), "month": rule.get("month"),
+                 "thresholds": rule.get("thresholds", {})},
+        "rule_params": sorted(params.items()),
+        "tide_window": tw,
+        "details": sorted((ev.get("details", {}) or {}).items()),
+        "map_data": map_data,
+        "level_raw": ev.get("level_raw", warning.level),
+        "ongoing": ev.get("ongoing"),
     }

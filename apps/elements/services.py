@@ -808,7 +808,8 @@ def warning_upsert(*, event) -> Warning:
 
 # ------------------------------------------------------------------------------ the batch steps
 def fix_batch_store(
-    *, run_id: int | None, partition: int, fixes: Sequence[list], statics: Sequence[dict] = (), count_batch: bool = True
+    *, run_id: int | None, partition: int, fixes: Sequence[list], statics: Sequence[dict] = (), count_batch: bool = True,
+    stash_new: bool = False,
 ) -> dict[str, Any]:
     """Step 1 of a slice, one task per partition, in parallel: check, register, store once.
 
@@ -816,7 +817,8 @@ def fix_batch_store(
     vessel) -> registry (one look-up; vessels missing from it are registered as unknown) ->
     insert once -> the vessel's last position. Returns the counts and, in ``new``, the fixes
     that were stored for the first time (wire form): only those go on to the detectors, so a
-    re-sent batch or a re-ingested file feeds no fix to the detectors twice.
+    re-sent batch or a re-ingested file feeds no fix to the detectors twice. With
+    ``stash_new`` they are parked in Redis and ``new_key`` names them (task results stay small).
     """
     from . import fixstore, state
     from .convert import fix_to_wire, wire_to_fix, wire_to_static
@@ -858,11 +860,18 @@ def fix_batch_store(
         tracker.commit()
     counts["stored"] = len(new_rows)
     counts["duplicates"] = len(accepted) - len(new_rows)
-    counts["new"] = [fix_to_wire(row_fix[(r[0], r[1])]) for r in new_rows]
+    new = [fix_to_wire(row_fix[(r[0], r[1])]) for r in new_rows]
+    if stash_new:
+        counts.pop("new")
+        counts["new_key"] = state.stash(new)
+    else:
+        counts["new"] = new
     return counts
 
 
-def fix_batch_detect(*, run_id: int | None, fixes: Sequence[list], count_batch: bool = True) -> dict[str, Any]:
+def fix_batch_detect(
+    *, run_id: int | None, fixes: Sequence[list] = (), stash_keys: Sequence[str] = (), count_batch: bool = True
+) -> dict[str, Any]:
     """Step 2 of a slice, one task for all partitions: detectors, score, warnings.
 
     Takes the new fixes of a time slice of *all* vessels together, so that the rules that
@@ -874,7 +883,7 @@ def fix_batch_detect(*, run_id: int | None, fixes: Sequence[list], count_batch: 
     from .convert import wire_to_fix
     from .runtime import live_pipeline
 
-    parsed = [wire_to_fix(w) for w in fixes]
+    parsed = [wire_to_fix(w) for w in [*fixes, *state.unstash(list(stash_keys))]]
     counts: dict[str, Any] = {"detected": len(parsed), "warnings_new": 0, "warnings_updated": 0}
     store = state.BufferedStateStore()
     try:

@@ -86,6 +86,11 @@ class _MemoryKV:
             for k in [k for k in self.data if k.startswith(prefix)]:
                 del self.data[k]
 
+    def delete(self, keys: list[str]) -> None:
+        with self.lock:
+            for k in keys:
+                self.data.pop(k, None)
+
 
 class _RedisKV:
     def __init__(self, client) -> None:
@@ -107,6 +112,10 @@ class _RedisKV:
     def clear(self, prefix: str) -> None:
         for key in self.client.scan_iter(match=prefix + "*", count=1000):
             self.client.delete(key)
+
+    def delete(self, keys: list[str]) -> None:
+        if keys:
+            self.client.delete(*keys)
 
 
 _memory_kv = _MemoryKV()
@@ -266,3 +275,34 @@ def state_clear() -> None:
     backend = kv_backend()
     backend.clear(KEY_PREFIX)
     backend.clear(LAST_PREFIX)
+    backend.clear("xs:el:stash:")
+
+
+# ------------------------------------------------------------------------------ hand-over between steps
+STASH_PREFIX = "xs:el:stash:"
+STASH_TTL_S = 3 * 3600
+
+
+def stash(items: list) -> str | None:
+    """Park a list (the new fixes of a store step) for the detect step; returns its key."""
+    if not items:
+        return None
+    import uuid
+
+    key = STASH_PREFIX + uuid.uuid4().hex
+    kv_backend().mset({key: json.dumps(items, separators=(",", ":"))}, STASH_TTL_S)
+    return key
+
+
+def unstash(keys: list[str]) -> list:
+    """The lists parked under ``keys``, concatenated (missing keys: expired, nothing to do)."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return []
+    out: list = []
+    backend = kv_backend()
+    for value in backend.mget(keys):
+        if value is not None:
+            out.extend(json.loads(value))
+    backend.delete(keys)
+    return out

@@ -18,15 +18,15 @@ def store_fix_batch(run_id: int | None, partition: int, fixes: list, statics: li
     """Step 1 of a slice for one partition: check, register, store once; returns the new fixes."""
     from .services import fix_batch_store
 
-    return fix_batch_store(run_id=run_id, partition=partition, fixes=fixes, statics=statics or ())
+    return fix_batch_store(run_id=run_id, partition=partition, fixes=fixes, statics=statics or (), stash_new=True)
 
 
 @shared_task(name="elements.detect_fix_batch", acks_late=True, **_RETRY)
-def detect_fix_batch(run_id: int | None, fixes: list) -> dict:
-    """Step 2 of a slice, all partitions together: detectors, score, warnings."""
+def detect_fix_batch(run_id: int | None, stash_keys: list) -> dict:
+    """Step 2 of a slice, all partitions together: detectors, score, warnings (new fixes parked by step 1)."""
     from .services import fix_batch_detect
 
-    return fix_batch_detect(run_id=run_id, fixes=fixes)
+    return fix_batch_detect(run_id=run_id, stash_keys=stash_keys)
 
 
 @shared_task(name="elements.process_fix_upload", acks_late=True, **_RETRY)

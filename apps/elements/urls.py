@@ -1,8 +1,9 @@
 from django.urls import path
 
-from apps.core.views import placeholder
+from . import views
 
 app_name = "elements"
 urlpatterns = [
-    path("warnings/", placeholder, name="warnings"),
+    path("warnings/", views.WarningsPage.as_view(), name="warnings"),
+    path("warnings/<int:pk>/", views.WarningDetailPage.as_view(), name="warning-detail"),
 ]

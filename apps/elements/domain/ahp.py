@@ -85,7 +85,7 @@ DEFAULT_FACTORS: Final[tuple[str, ...]] = (
 # and holidays only tilt the odds (the seed: "prefer holidays"), so they come last.
 # The judgements are the integer/reciprocal Saaty values nearest to a ratio scale of
 # importance (behaviour 6, location/watchlist/corroboration 4, night/tide/history 3,
-# unknown 2, holiday 1), which keeps the matrix near consistent (CR ~ 0.01).
+# unknown 2, holiday 1), which keeps the matrix near consistent (CR ~ 0.002).
 _H = 1.0 / 2.0
 _T = 1.0 / 3.0
 _Q = 1.0 / 4.0

@@ -6,8 +6,13 @@ latitude in decimal degrees, ``lon`` before ``lat``; distances in metres (``_m``
 * :class:`Geofence` is the record the Django side converts its ``Pier``/``Geofence`` rows
   into (no Django types here).
 * :class:`GeofenceIndex` answers "which geofence is this point in" for whole batches of
-  fixes at once (one ``shapely.points`` call + one ``STRtree.query`` per batch, no
-  per-fix Python geometry work) and "which geofence is within N metres of here" for the
+  fixes at once without creating a geometry per fix: a uniform grid over the geofences'
+  bounding boxes gives candidate (fix, geofence) pairs in numpy, and one vectorised
+  ``shapely.intersects_xy`` over prepared polygons settles them. (Creating a shapely
+  Point per fix costs little by itself, but each is a GC-tracked Python object, and in a
+  worker holding 100,000 vessels' state the garbage collector's full passes made that
+  the most expensive step; see ``bench/bench_pipeline.py``.) An ``STRtree`` over the same
+  polygons in local metres answers "which geofence is within N metres of here" for the
   rarer questions the detectors ask (gap start/end, checkpoint captures).
 * :func:`buffer_point_m` draws a true-metre circle around a point (local azimuthal
   equidistant projection), e.g. for a checkpoint or a pier given as a single point.
@@ -78,13 +83,14 @@ class Geofence:
 
 
 class GeofenceIndex:
-    """Spatial index over many geofences (STRtree in degrees, plus one in local metres).
+    """Spatial index over many geofences: a cell grid in degrees, an STRtree in metres.
 
     ``locate`` works on degrees directly (containment does not care about the
-    projection). Metric questions (``nearest_within*``) use a second tree over the same
+    projection) through the grid and ``shapely.intersects_xy``. Metric questions
+    (``nearest_within*``, ``geofences_within``, ``within_distance_mask``) use the same
     polygons projected to an azimuthal equidistant plane centred on the index's extent;
     within a few hundred km of that centre (a county, a canal) distances are right to
-    better than 0.1 %.
+    better than 0.1 %. Build once per geofence-table version; it is read-only afterwards.
     """
 
     __slots__ = (
@@ -92,11 +98,12 @@ class GeofenceIndex:
         "_by_id",
         "_geoms",
         "_geoms_m",
+        "_grid",
         "_kinds",
+        "_near_zones",
         "_rank_to_index",
         "_statuses",
         "_to_m",
-        "_tree",
         "_tree_m",
         "geofences",
     )
@@ -113,7 +120,8 @@ class GeofenceIndex:
         geoms = np.array([g.geometry for g in self.geofences], dtype=object)
         shapely.prepare(geoms)
         self._geoms = geoms
-        self._tree = shapely.STRtree(geoms)
+        self._grid = _CellGrid(geoms)
+        self._near_zones: dict[float, BaseGeometry] = {}
         # Overlaps resolve to the smallest polygon (the most specific place).
         areas = shapely.area(geoms) if len(geoms) else np.zeros(0)
         order = np.argsort(areas, kind="stable").astype(np.int64)
@@ -146,15 +154,15 @@ class GeofenceIndex:
     def locate(self, lons: npt.ArrayLike, lats: npt.ArrayLike) -> IntArray:
         """Index of the geofence containing each point (boundary counts), or -1.
 
-        Vectorised: one ``shapely.points`` and one ``STRtree.query(predicate="intersects")``
-        for the whole batch. Where geofences overlap, the smallest one wins.
+        Vectorised over the whole batch (grid candidates, then ``shapely.intersects_xy``);
+        no geometry is created per point. Where geofences overlap, the smallest one wins.
         """
         lon_a = np.asarray(lons, dtype=np.float64).ravel()
         lat_a = np.asarray(lats, dtype=np.float64).ravel()
         out = np.full(lon_a.size, -1, dtype=np.int64)
         if lon_a.size == 0 or not self.geofences:
             return out
-        pts_idx, gf_idx = self._tree.query(shapely.points(lon_a, lat_a), predicate="intersects")
+        pts_idx, gf_idx = self._grid.hits(lon_a, lat_a)
         if pts_idx.size == 0:
             return out
         big = np.iinfo(np.int64).max
@@ -171,8 +179,7 @@ class GeofenceIndex:
         if lon_a.size == 0 or not self.geofences:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy()
-        pts_idx, gf_idx = self._tree.query(shapely.points(lon_a, lat_a), predicate="intersects")
-        return pts_idx.astype(np.int64), gf_idx.astype(np.int64)
+        return self._grid.hits(lon_a, lat_a)
 
     def project_m(self, lons: npt.ArrayLike, lats: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Lon/lat (degrees) to the index's local metric plane (x_m, y_m)."""
@@ -241,17 +248,121 @@ class GeofenceIndex:
         out_dist[p_idx[sel]] = d[sel]
         return out_idx, out_dist
 
-    def within_distance_mask(self, lons: npt.ArrayLike, lats: npt.ArrayLike, *, distance_m: float) -> npt.NDArray[np.bool_]:
-        """True where a point is within ``distance_m`` of any geofence (vectorised)."""
+    def geofences_within(self, lon: float, lat: float, *, distance_m: float) -> list[tuple[int, float]]:
+        """Every geofence within ``distance_m`` of the point, as (index, metres), nearest first."""
+        if not self.geofences:
+            return []
+        x, y = self.project_m(np.array([lon]), np.array([lat]))
+        pt = shapely.points(x[0], y[0])
+        g_idx = self._tree_m.query(pt, predicate="dwithin", distance=float(distance_m))
+        if g_idx.size == 0:
+            return []
+        d = shapely.distance(self._geoms_m[g_idx], pt)
+        order = np.lexsort((g_idx, d))
+        return [(int(g_idx[k]), float(d[k])) for k in order]
+
+    def within_distance_mask(
+        self, lons: npt.ArrayLike, lats: npt.ArrayLike, *, distance_m: float
+    ) -> npt.NDArray[np.bool_]:
+        """True where a point is within ``distance_m`` of any geofence (vectorised).
+
+        Tested against the union of all geofences buffered by ``distance_m`` in the metric
+        plane (built once per distance, then prepared), so a batch costs one
+        ``intersects_xy`` call. The buffer is drawn with 16 segments per quarter circle:
+        exact to ~0.1 % of ``distance_m`` at rounded corners.
+        """
         lon_a = np.asarray(lons, dtype=np.float64).ravel()
         lat_a = np.asarray(lats, dtype=np.float64).ravel()
-        mask = np.zeros(lon_a.size, dtype=bool)
         if lon_a.size == 0 or not self.geofences:
-            return mask
-        x, y = self.project_m(lon_a, lat_a)
-        p_idx, _ = self._tree_m.query(shapely.points(x, y), predicate="dwithin", distance=float(distance_m))
-        mask[p_idx] = True
-        return mask
+            return np.zeros(lon_a.size, dtype=bool)
+        zone = self._near_zones.get(float(distance_m))
+        if zone is None:
+            to_m = self._to_m
+            merged = shapely.union_all(shapely.buffer(self._geoms_m, float(distance_m), quad_segs=16))
+            zone = shapely.transform(
+                merged, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1], direction="INVERSE"))
+            )
+            shapely.prepare(zone)
+            self._near_zones[float(distance_m)] = zone
+        return np.asarray(shapely.intersects_xy(zone, lon_a, lat_a), dtype=bool)
+
+
+class _CellGrid:
+    """Uniform grid over polygon bounding boxes: candidate (point, polygon) pairs for
+    coordinate arrays, settled by ``shapely.intersects_xy`` (no Point objects).
+
+    The cell is about twice the median geofence size; a polygon spanning more than
+    ``_MAX_CELLS_PER_POLYGON`` cells is kept apart and tested against every point.
+    """
+
+    __slots__ = ("_big", "_cell", "_geoms", "_members", "_nx", "_ny", "_ptr", "_x0", "_y0")
+
+    _MAX_CELLS_PER_POLYGON: Final[int] = 1024
+    _MAX_CELLS: Final[int] = 1 << 22
+
+    def __init__(self, geoms: npt.NDArray[np.object_]) -> None:
+        self._geoms = geoms
+        n = len(geoms)
+        self._big = np.zeros(0, dtype=np.int64)
+        if n == 0:
+            self._x0 = self._y0 = 0.0
+            self._cell = 1.0
+            self._nx = self._ny = 1
+            self._ptr = np.zeros(2, dtype=np.int64)
+            self._members = np.zeros(0, dtype=np.int64)
+            return
+        b = shapely.bounds(geoms)
+        x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        x1, y1 = float(b[:, 2].max()), float(b[:, 3].max())
+        extent = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        cell = max(2.0 * float(np.median(extent)), 1e-6)
+        while True:
+            nx = int((x1 - x0) // cell) + 1
+            ny = int((y1 - y0) // cell) + 1
+            if nx * ny <= self._MAX_CELLS:
+                break
+            cell *= 2.0
+        ix0 = ((b[:, 0] - x0) // cell).astype(np.int64)
+        ix1 = ((b[:, 2] - x0) // cell).astype(np.int64)
+        iy0 = ((b[:, 1] - y0) // cell).astype(np.int64)
+        iy1 = ((b[:, 3] - y0) // cell).astype(np.int64)
+        width = ix1 - ix0 + 1
+        counts = width * (iy1 - iy0 + 1)
+        big = counts > self._MAX_CELLS_PER_POLYGON
+        self._big = np.flatnonzero(big).astype(np.int64)
+        counts = np.where(big, 0, counts)
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+        local = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        w = np.repeat(width, counts)
+        cid = (np.repeat(iy0, counts) + local // w) * nx + (np.repeat(ix0, counts) + local % w)
+        order = np.argsort(cid, kind="stable")
+        self._members = owner[order]
+        self._ptr = np.searchsorted(cid[order], np.arange(nx * ny + 1, dtype=np.int64)).astype(np.int64)
+        self._x0, self._y0, self._cell, self._nx, self._ny = x0, y0, cell, nx, ny
+
+    def hits(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
+        """(point index, polygon index) for every point inside (or on) a polygon."""
+        ix = np.floor((x - self._x0) / self._cell)
+        iy = np.floor((y - self._y0) / self._cell)
+        ok = (ix >= 0) & (ix < self._nx) & (iy >= 0) & (iy < self._ny)
+        pid = np.flatnonzero(ok)
+        cid = iy[pid].astype(np.int64) * self._nx + ix[pid].astype(np.int64)
+        start = self._ptr[cid]
+        cnt = self._ptr[cid + 1] - start
+        keep = cnt > 0
+        pid, start, cnt = pid[keep], start[keep], cnt[keep]
+        rep_p = np.repeat(pid, cnt)
+        off = np.arange(rep_p.size, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        cand = self._members[np.repeat(start, cnt) + off]
+        inside = shapely.intersects_xy(self._geoms[cand], x[rep_p], y[rep_p])
+        p_out, g_out = rep_p[inside], cand[inside]
+        for g in self._big:
+            m = np.flatnonzero(shapely.intersects_xy(self._geoms[g], x, y))
+            if m.size:
+                p_out = np.concatenate([p_out, m])
+                g_out = np.concatenate([g_out, np.full(m.size, g, dtype=np.int64)])
+        return p_out.astype(np.int64), g_out.astype(np.int64)
 
 
 def buffer_point_m(lon: float, lat: float, *, radius_m: float, quad_segs: int = 16) -> Polygon:

@@ -1,0 +1,47 @@
+// A warning's evidence on a small map (no tile layer: the geofence and the fixes only), and the replay check.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-ts]").forEach((el) => { el.textContent = XS.fmtTime(el.dataset.ts); });
+  const data = JSON.parse(document.getElementById("map-data").textContent);
+  const el = document.getElementById("evidence-map");
+  if (window.L && el) {
+    const map = L.map(el, { zoomControl: true, attributionControl: false });
+    const layers = [];
+    if (data.geofence) {
+      layers.push(L.geoJSON(data.geofence, { style: { color: "#d7263d", weight: 2, fillOpacity: 0.15 } }).addTo(map)
+        .bindTooltip(XS.esc(data.geofence.properties.name)));
+    }
+    const byVessel = {};
+    (data.fixes || []).forEach((f) => { (byVessel[f.vessel] = byVessel[f.vessel] || []).push(f); });
+    const colours = ["#0b5394", "#f46036", "#2e7d32", "#6a1b9a"];
+    Object.keys(byVessel).forEach((v, i) => {
+      const pts = byVessel[v].map((f) => [f.lat, f.lon]);
+      layers.push(L.polyline(pts, { color: colours[i % colours.length], weight: 2 }).addTo(map));
+      byVessel[v].forEach((f) => {
+        layers.push(L.circleMarker([f.lat, f.lon], { radius: 3, color: colours[i % colours.length] }).addTo(map)
+          .bindTooltip(`${XS.esc(v)} · ${XS.fmtTime(f.ts)}${f.sog != null ? " · " + f.sog + " kn" : ""}`));
+      });
+    });
+    if (!layers.length && data.point) layers.push(L.circleMarker([data.point[1], data.point[0]], { radius: 6 }).addTo(map));
+    const group = L.featureGroup(layers);
+    if (layers.length) map.fitBounds(group.getBounds().pad(0.3), { maxZoom: 16 });
+    else map.setView([29.2, 121.9], 9);
+    el.dataset.ready = "1";
+  }
+  const btn = document.getElementById("replay");
+  const out = document.getElementById("replay-result");
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    out.textContent = "…";
+    try {
+      const r = await XS.api(`/api/elements/warnings/${window.XS_WARNING_ID}/replay/`);
+      out.textContent = r.detail + (r.replayed ? `（${r.replayed.level || "—"} ${r.replayed.score}）` : "");
+      out.className = r.reproduced ? "" : "errors";
+    } catch (err) {
+      out.textContent = err.message;
+      out.className = "errors";
+    } finally {
+      btn.disabled = false;
+    }
+  });
+})();
