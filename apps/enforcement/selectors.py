@@ -49,10 +49,13 @@ def tasks_board(*, user, closed_since: datetime | None = None) -> QuerySet[Task]
 
 
 def task_is_overdue(*, task: Task, now: datetime | None = None) -> bool:
+    """Past the deadline that matters now (acknowledge while unacknowledged, then feed back); escalated ones are."""
     now = now or timezone.now()
+    if task.state == Task.State.ESCALATED:
+        return True
     if task.state == Task.State.NEW:
         return task.ack_due_at < now
-    if task.state in (Task.State.ACKNOWLEDGED, Task.State.IN_PROGRESS, Task.State.ESCALATED):
+    if task.state in (Task.State.ACKNOWLEDGED, Task.State.IN_PROGRESS):
         return task.feedback_due_at < now
     return False
 

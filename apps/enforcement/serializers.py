@@ -216,14 +216,19 @@ class CaseVehicleSerializer(serializers.ModelSerializer):
 class CaseListSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     level = serializers.SerializerMethodField()
+    level_label = serializers.SerializerMethodField()
     departments = DepartmentMiniSerializer(many=True, read_only=True)
 
     class Meta:
         model = Case
-        fields = ["id", "number", "title", "status", "status_label", "level", "departments", "created_at", "closed_at"]
+        fields = ["id", "number", "title", "status", "status_label", "level", "level_label", "departments",
+                  "created_at", "closed_at"]
 
     def get_level(self, obj) -> str | None:
         return obj.dispatch.level if obj.dispatch_id else None
+
+    def get_level_label(self, obj) -> str | None:
+        return obj.dispatch.get_level_display() if obj.dispatch_id else None
 
 
 class CaseSerializer(CaseListSerializer):

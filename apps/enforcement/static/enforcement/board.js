@@ -32,7 +32,7 @@
       `<td>${levelBadge(t.level, t.level_label)}</td>` +
       `<td><b>${XS.esc(t.sector_label)} · ${XS.esc(t.title)}</b><br><span class="muted">${XS.esc(t.dispatch.title)}</span>${caseLink}</td>` +
       `<td>${XS.esc(t.department.name)}</td><td>${stateTag(t)}${t.escalated_at ? ` <span class="tag state-escalated">${XS.esc(T.escalated_tag)}</span>` : ""}</td>` +
-      `<td>${t.state === "new" ? due(T.ack_due, t.ack_due_at) : due(T.feedback_due, t.feedback_due_at)}</td>` +
+      `<td>${!t.acknowledged_at ? due(T.ack_due, t.ack_due_at) : due(T.feedback_due, t.feedback_due_at)}</td>` +
       `<td>${fb}</td><td>${actions(t)}</td></tr>`;
   }
 

@@ -25,7 +25,7 @@
       }
       return `<input name="${name}" placeholder="${XS.esc(label)}" aria-label="${XS.esc(label)}">`;
     }).join("");
-    return `<form class="inline-form" data-sign="${XS.esc(step)}" data-goods-id="${g.id}">${fields}<input name="note" placeholder="${XS.esc(T.note)}">` +
+    return `<form class="inline-form" data-sign="${XS.esc(step)}" data-goods="${g.id}">${fields}<input name="note" placeholder="${XS.esc(T.note)}">` +
       `<button class="btn">${XS.esc(T.sign)}</button></form>`;
   }
 
@@ -50,7 +50,7 @@
   function render(c) {
     current = c;
     document.getElementById("case-status").textContent = c.status_label;
-    document.getElementById("case-departments").innerHTML = (c.level ? levelBadge(c.level, c.level) + " " : "") + c.departments.map((d) => XS.esc(d.name)).join("、");
+    document.getElementById("case-departments").innerHTML = (c.level ? levelBadge(c.level, c.level_label) + " " : "") + c.departments.map((d) => XS.esc(d.name)).join("、");
     document.getElementById("summary-view").textContent = c.summary || T.none;
     document.querySelectorAll(".edit-only").forEach((el) => { el.hidden = !c.can_edit || c.status === "closed"; });
     const sf = document.getElementById("summary-form");
@@ -90,7 +90,7 @@
   document.getElementById("goods").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = ev.target;
-    const gid = form.dataset.goodsId;
+    const gid = form.dataset.goods;
     const block = form.closest("[data-goods-id]");
     const body = { step: form.dataset.sign };
     new FormData(form).forEach((v, k) => { if (v !== "") body[k] = v; });
