@@ -45,6 +45,7 @@ class Totals:
     accepted: int = 0
     stored: int = 0
     duplicates: int = 0
+    detected: int = 0
     quarantined: Counter = field(default_factory=Counter)
     warnings_new: int = 0
     warnings_updated: int = 0
@@ -55,6 +56,7 @@ class Totals:
         self.accepted += int(result.get("accepted", 0))
         self.stored += int(result.get("stored", 0))
         self.duplicates += int(result.get("duplicates", 0))
+        self.detected += int(result.get("detected", 0))
         self.quarantined.update({k: int(v) for k, v in dict(result.get("quarantined", {})).items()})
         self.warnings_new += int(result.get("warnings_new", 0))
         self.warnings_updated += int(result.get("warnings_updated", 0))
@@ -69,6 +71,7 @@ class Totals:
             "accepted": self.accepted,
             "stored": self.stored,
             "duplicates": self.duplicates,
+            "detected": self.detected,
             "quarantined": dict(self.quarantined),
             "quarantined_total": sum(self.quarantined.values()),
             "warnings_new": self.warnings_new,

@@ -908,7 +908,7 @@ def fix_batch_process(*, run_id: int | None, fixes: Sequence[list], statics: Seq
 
     ordered = sorted(fixes, key=lambda w: (w[2], w[1]))
     totals: dict[str, Any] = {"fixes": 0, "accepted": 0, "stored": 0, "duplicates": 0, "quarantined": Counter(),
-                              "warnings_new": 0, "warnings_updated": 0}
+                              "detected": 0, "warnings_new": 0, "warnings_updated": 0}
     n = state.partitions()
     first = True
     for i in range(0, max(len(ordered), 1), slice_size):
@@ -926,6 +926,7 @@ def fix_batch_process(*, run_id: int | None, fixes: Sequence[list], statics: Seq
             totals["quarantined"].update(r["quarantined"])
         if new:
             d = fix_batch_detect(run_id=run_id, fixes=new, count_batch=False)
+            totals["detected"] += d["detected"]
             totals["warnings_new"] += d["warnings_new"]
             totals["warnings_updated"] += d["warnings_updated"]
     if run_id is not None:
