@@ -60,6 +60,7 @@
       const el = document.getElementById(id);
       if (!el) return null;
       charts[id] = echarts.init(el, WALL ? "dark" : null, { renderer: "canvas" });
+      if (window.ResizeObserver) new ResizeObserver(() => charts[id].resize()).observe(el); // panels settle after data
     }
     return charts[id];
   }
@@ -85,7 +86,7 @@
     if (g) g.setOption(Object.assign(base(), {
       tooltip: { trigger: "axis", confine: true, formatter: (p) => p.map((x) => `${esc(x.name)}：${fmt(x.value, "yuan")}元（${goods[x.dataIndex].count}批）`).join("<br>") },
       xAxis: axis({ type: "category", data: goods.map((x) => x.label) }),
-      yAxis: axis({ type: "value", axisLabel: { color: MUTED, formatter: (v) => fmt(v, "yuan") } }),
+      yAxis: axis({ type: "value", minInterval: 1, axisLabel: { color: MUTED, formatter: (v) => fmt(v, "yuan") } }),
       series: [{ type: "bar", name: "货值", data: goods.map((x) => x.value_yuan), itemStyle: { color: "#f08c00" }, barMaxWidth: 28 }],
     }), true);
     const tips = (s.tips && s.tips.by_state) || [];
@@ -105,6 +106,7 @@
     if (w) w.setOption(Object.assign(base(), {
       title: { text: tr.bucket === "week" ? "预警（按周）" : "预警（按日）", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
       legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
+      grid: { left: 6, right: 12, top: WALL ? 34 : 28, bottom: 4, containLabel: true },
       xAxis: axis({ type: "category", data: x }),
       yAxis: axis({ type: "value", minInterval: 1 }),
       series: ["red", "orange", "yellow", "blue"].map((lv) => ({
@@ -121,6 +123,7 @@
     if (t) t.setOption(Object.assign(base(), {
       title: { text: "任务、立案与巡查", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
       legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
+      grid: { left: 6, right: 12, top: WALL ? 34 : 28, bottom: 4, containLabel: true },
       xAxis: axis({ type: "category", data: x }),
       yAxis: [axis({ type: "value", minInterval: 1 }), axis({ type: "value", min: 0, max: 100, splitLine: { show: false } })],
       series,
@@ -136,7 +139,10 @@
       return;
     }
     const windows = (td.windows || []).map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`).join("，");
-    if (note) note.textContent = `${td.station}；巡航时段 ${windows || "无（今晚无夜间高潮）"}${td.note ? "。" + td.note : ""}`;
+    if (note) {
+      note.textContent = `巡航时段 ${windows || "无（今晚无夜间高潮）"} · ${td.station}${td.note ? "（参考站）" : ""}`;
+      note.title = td.note || "";
+    }
     const data = td.points.map((p) => [new Date(p[0]).getTime(), p[1]]);
     const now = Date.now();
     const marks = (td.windows || []).map((w) => [{ xAxis: new Date(w.start).getTime(), name: "巡航时段" }, { xAxis: new Date(w.end).getTime() }]);
@@ -145,7 +151,7 @@
       grid: { left: 4, right: 10, top: 14, bottom: 4, containLabel: true },
       tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => `${Number(v).toFixed(2)} 米` },
       xAxis: axis({ type: "time", axisLabel: { color: MUTED, fontSize: WALL ? 12 : 9, formatter: (v) => new Date(v).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false }) } }),
-      yAxis: axis({ type: "value", name: "米", nameTextStyle: { color: MUTED } }),
+      yAxis: axis({ type: "value", name: "米", splitNumber: 3, nameTextStyle: { color: MUTED } }),
       series: [{
         type: "line", name: "潮位", showSymbol: false, smooth: true, data, lineStyle: { color: "#4fb3ff", width: 2 },
         areaStyle: { color: "rgba(79,179,255,.15)" },
@@ -175,7 +181,7 @@
   L.control.layers(null, {
     "电子围栏": layers.geofences, "船舶轨迹": layers.tracks, "船舶": layers.vessels, "防范设施": layers.facilities,
     "巡查打卡": layers.checkins, "预警": layers.warnings,
-  }, { collapsed: !WALL, position: "topright" }).addTo(map);
+  }, { collapsed: !WALL, position: "topleft" }).addTo(map);
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
 
   async function loadBoundary() {
