@@ -103,7 +103,7 @@ class GeofenceViewSet(viewsets.ViewSet):
     def create(self, request):
         data = serializers.GeofenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        g = services.geofence_save(data=data.validated_data)
+        g = services.geofence_save(data=data.validated_data, actor=request.user)
         return Response(selectors.geofence_feature(g), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.GeofenceInputSerializer)
@@ -111,12 +111,13 @@ class GeofenceViewSet(viewsets.ViewSet):
         g = get_object_or_404(Geofence, pk=pk)
         data = serializers.GeofenceInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(selectors.geofence_feature(services.geofence_save(data=data.validated_data, instance=g)))
+        return Response(selectors.geofence_feature(
+            services.geofence_save(data=data.validated_data, instance=g, actor=request.user)))
 
     partial_update = update
 
     def destroy(self, request, pk=None):
-        services.geofence_delete(geofence=get_object_or_404(Geofence, pk=pk))
+        services.geofence_delete(geofence=get_object_or_404(Geofence, pk=pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -346,7 +347,8 @@ class WatchEntryViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         d = serializer.validated_data
-        serializer.instance = services.watch_entry_add(kind=d["kind"], value=d["value"], reason=d.get("reason", ""))
+        serializer.instance = services.watch_entry_add(kind=d["kind"], value=d["value"], reason=d.get("reason", ""),
+                                                       actor=self.request.user)
 
 
 class HolidayViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -367,10 +369,11 @@ class DetectorSettingViewSet(viewsets.ModelViewSet):
     permission_classes = [CommanderOnly]
 
     def perform_create(self, serializer):
-        serializer.instance = services.detector_setting_save(**self._args(serializer))
+        serializer.instance = services.detector_setting_save(actor=self.request.user, **self._args(serializer))
 
     def perform_update(self, serializer):
-        serializer.instance = services.detector_setting_save(instance=serializer.instance, **self._args(serializer))
+        serializer.instance = services.detector_setting_save(
+            instance=serializer.instance, actor=self.request.user, **self._args(serializer))
 
     @staticmethod
     def _args(serializer) -> dict:

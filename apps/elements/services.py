@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,30 @@ log = logging.getLogger(__name__)
 
 #: Longest raw input kept per quarantine record.
 RAW_MAX_CHARS = 4000
+
+
+@contextmanager
+def _audit_actor(actor) -> Iterator[None]:
+    """Name ``actor`` on the audit entries written inside (keeping the request's address)."""
+    from auditlog.context import auditlog_value, set_actor
+
+    if actor is None or not getattr(actor, "pk", None):
+        yield
+        return
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = None
+    if context is not None and context.get("actor") in (None, actor):
+        previous = context.get("actor")
+        context["actor"] = actor
+        try:
+            yield
+        finally:
+            context["actor"] = previous
+        return
+    with set_actor(actor):
+        yield
 
 
 # ------------------------------------------------------------------------------ ingest runs
@@ -244,7 +269,7 @@ def vessel_register(
     return vessel
 
 
-def watch_entry_add(*, kind: str, value: str, reason: str = "") -> WatchEntry:
+def watch_entry_add(*, kind: str, value: str, reason: str = "", actor=None) -> WatchEntry:
     from .domain.positions import normalise_plate
 
     if kind not in WatchEntry.Kind.values:
@@ -254,7 +279,8 @@ def watch_entry_add(*, kind: str, value: str, reason: str = "") -> WatchEntry:
         value = normalise_plate(value)
     if not value:
         raise ValidationError("布控对象不能为空。")
-    entry, _ = WatchEntry.objects.update_or_create(kind=kind, value=value, defaults={"reason": reason, "active": True})
+    with _audit_actor(actor):
+        entry, _ = WatchEntry.objects.update_or_create(kind=kind, value=value, defaults={"reason": reason, "active": True})
     return entry
 
 
@@ -322,7 +348,7 @@ def geofence_import(
     return report
 
 
-def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None) -> Geofence:
+def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None, actor=None) -> Geofence:
     """Create or change one geofence from API data (``geometry`` GeoJSON in WGS84; points buffered)."""
     from shapely.geometry import shape
 
@@ -369,12 +395,14 @@ def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None) 
     if geom.geom_type not in ("Point", "MultiPoint"):
         feature.properties.pop("radius_m", None)
     target.properties = feature.properties
-    target.save()
+    with _audit_actor(actor):
+        target.save()
     return target
 
 
-def geofence_delete(*, geofence: Geofence) -> None:
-    geofence.delete()
+def geofence_delete(*, geofence: Geofence, actor=None) -> None:
+    with _audit_actor(actor):
+        geofence.delete()
 
 
 def checkpoint_import(*, path: str | Path) -> tuple[int, list[tuple[int, str]]]:
@@ -631,7 +659,8 @@ def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[
     model.cr = round(result.cr, 6)
     model.thresholds = levels
     model.updated_by = actor if getattr(actor, "pk", None) else None
-    model.save()
+    with _audit_actor(actor):
+        model.save()
     return model
 
 
@@ -650,7 +679,7 @@ def _ahp_message(text: str) -> str:
 
 def detector_setting_save(
     *, township: str, month_from: int, month_to: int, params: Mapping[str, Any], note: str = "",
-    instance: DetectorSetting | None = None,
+    instance: DetectorSetting | None = None, actor=None,
 ) -> DetectorSetting:
     """Detector parameters for an area and season, validated against the detector classes."""
     from .domain.detectors import DetectorSet
@@ -666,7 +695,8 @@ def detector_setting_save(
     target.month_from, target.month_to = month_from, month_to
     target.params = dict(params)
     target.note = note[:200]
-    target.save()
+    with _audit_actor(actor):
+        target.save()
     return target
 
 
