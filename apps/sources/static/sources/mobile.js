@@ -185,7 +185,7 @@
       navigator.geolocation.getCurrentPosition(
         (p) => resolve(p.coords),
         () => reject(new Error(T.no_geo)),
-        { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 }
+        { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 }
       );
     });
   }

@@ -4,12 +4,18 @@
   "use strict";
   const root = () => document.getElementById("sources-live");
 
+  // The server's HTML last shown: a push that changes nothing on this page (e.g. the echo of
+  // this user's own action) leaves the page, its messages and half-filled forms alone.
+  let shown = root() ? root().innerHTML : "";
+
   async function refresh() {
     const res = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
     if (!res.ok) return;
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
     const fresh = doc.getElementById("sources-live");
-    if (fresh && root()) root().innerHTML = fresh.innerHTML;
+    if (!fresh || !root() || fresh.innerHTML === shown) return;
+    shown = fresh.innerHTML;
+    root().innerHTML = shown;
   }
 
   function errorText(err) {
@@ -21,7 +27,8 @@
   }
 
   function showError(el, err) {
-    const box = el.closest(".repair, form, td, section").querySelector(".repair-error, .form-error");
+    const scope = el.closest(".repair") || el.closest("form") || el.closest("section");
+    const box = scope ? scope.querySelector(".repair-error, .form-error") : null;
     const text = errorText(err);
     if (box) box.textContent = text;
     XS.toast(text, "error");
