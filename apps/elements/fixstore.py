@@ -124,6 +124,9 @@ def drop_older_than(cutoff: datetime) -> dict[str, int]:
     dropped = 0
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
+            # deferred foreign-key checks of rows inserted earlier in this transaction must run
+            # before a partition holding them can be dropped
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PARTITION_LOCK_KEY])
             cur.execute(
                 "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "

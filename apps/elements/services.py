@@ -1037,3 +1037,32 @@ def ingest_run_add(*, run_id: int, counts: Mapping[str, Any], batch: bool = True
         run.finished_at = timezone.now()
     run.stats = stats
     run.save()
+
+
+# ------------------------------------------------------------------------------ housekeeping
+def fix_retention_apply(*, days: int | None = None) -> dict[str, int]:
+    """Drop stored fixes older than ``FIX_RETENTION_DAYS`` (or ``days``): whole day partitions on PostgreSQL."""
+    from django.conf import settings
+
+    from . import fixstore
+
+    keep = int(days if days is not None else settings.FIX_RETENTION_DAYS)
+    if keep < 1:
+        raise ValidationError("保留天数至少为 1 天。")
+    cutoff = timezone.now() - timedelta(days=keep)
+    result = fixstore.drop_older_than(cutoff)
+    log.info("fix retention (%s days): %s", keep, result)
+    return result
+
+
+def tide_predict_all(*, days: int = 30) -> int:
+    """Predict high/low waters for every station with harmonic constants, from yesterday to ``days`` ahead."""
+    start = timezone.now() - timedelta(days=1)
+    n = 0
+    for station in TideStation.objects.exclude(constants=None):
+        n += tide_predict(station=station, start=start, end=start + timedelta(days=days + 1))
+    if n:
+        from .runtime import context_changed
+
+        context_changed()
+    return n
