@@ -84,3 +84,28 @@ def local_night(days_ago: int, hour: int = 1, minute: int = 0) -> datetime:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def _nmea_checksum(text: str) -> str:
+    x = 0
+    for ch in text.encode("ascii"):
+        x ^= ch
+    return f"{x:02X}"
+
+
+def ais_lines(fixes, *, static: dict | None = None) -> list[str]:
+    """Fixes as real AIS type 1 sentences (encoded with pyais) behind NMEA 4.10 tag blocks (c: unix time)."""
+    from pyais.encode import encode_dict
+
+    lines = []
+    for f in fixes:
+        msg = {"type": 1, "mmsi": int(f.vessel_id), "lon": f.lon, "lat": f.lat, "speed": f.sog_kn or 0.0,
+               "course": f.cog_deg or 0.0, "status": 0}
+        tag = f"c:{int(f.ts.timestamp())}"
+        for sentence in encode_dict(msg, talker_id="AI", radio_channel="A"):
+            body = "AIVDM" + sentence[6 : sentence.rindex("*")]  # received, not own-ship: !AIVDM
+            lines.append(f"\\{tag}*{_nmea_checksum(tag)}\\!{body}*{_nmea_checksum(body)}")
+    if static:
+        for sentence in encode_dict({"type": 5, **static}, talker_id="AI", radio_channel="B"):
+            lines.append(sentence)
+    return lines
