@@ -28,7 +28,7 @@ from apps.core.models import Department
 from apps.elements.models import COORD_SCALE, Geofence, StoredFix, Vessel, Warning
 
 from . import evaluation as scoring
-from .sql import duration_stats, grouped_median
+from .sql import MinutesBetween, Percentile, durations_stats, grouped_median
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 OPEN_WARNING_STATUSES = (Warning.Status.OPEN, Warning.Status.DISPATCHED)
@@ -88,10 +88,20 @@ def _warnings_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
         .annotate(n=Count("id"))
         .values_list("level", "n")
     )
-    recent = Warning.objects.filter(created_at__gte=since).order_by()
-    by_kind = dict(recent.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
-    by_level = dict(recent.values_list("level").annotate(n=Count("id")).values_list("level", "n"))
-    last_24h = Warning.objects.filter(created_at__gte=now - timedelta(hours=24)).count()
+    by_kind: dict[str, int] = {}
+    by_level: dict[str, int] = {}
+    last_24h = 0
+    day_ago = now - timedelta(hours=24)
+    for r in (
+        Warning.objects.filter(created_at__gte=min(since, day_ago))
+        .order_by()
+        .values("kind", "level")
+        .annotate(n=Count("id", filter=Q(created_at__gte=since)), n24=Count("id", filter=Q(created_at__gte=day_ago)))
+    ):
+        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["n"]
+        by_level[r["level"]] = by_level.get(r["level"], 0) + r["n"]
+        last_24h += r["n24"]
+    by_kind = {k: n for k, n in by_kind.items() if n}
     kinds = _choices(Warning, "kind")
     return {
         "open_total": sum(open_by_level.values()),
@@ -114,25 +124,45 @@ def _task_overdue_q(now: datetime) -> Q:
     )
 
 
+OPEN_TASK_STATES = ("new", "acknowledged", "in_progress", "escalated")  # the department still owes work
+
+
+def tasks_assigned_between(Task, *, start: datetime, end: datetime | None = None):
+    """Tasks assigned in ``[start, end)``.
+
+    ``ack_due_at >= start`` is implied (a deadline never precedes its assignment) and is
+    added so that PostgreSQL can use the acknowledgement-deadline index instead of
+    scanning every task ever assigned.
+    """
+    qs = Task.objects.filter(assigned_at__gte=start, ack_due_at__gte=start)
+    if end is not None:
+        qs = qs.filter(assigned_at__lt=end)
+    return qs.order_by()
+
+
 def _tasks_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
     Task = _model("enforcement.Task")
     if Task is None:
         return {"available": False}
-    closed_states = ["closed", "rejected", "feedback_submitted"]
-    open_qs = Task.objects.exclude(state__in=closed_states).order_by()
-    by_state = dict(Task.objects.filter(assigned_at__gte=since).order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    period = Task.objects.filter(assigned_at__gte=since)
+    open_agg = Task.objects.filter(state__in=OPEN_TASK_STATES).order_by().aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=_task_overdue_q(now)), escalated=Count("pk", filter=Q(state="escalated"))
+    )
+    period = tasks_assigned_between(Task, start=since)
+    states = _choices(Task, "state")
+    times = durations_stats(
+        period,
+        pairs={"ack_min": ("acknowledged_at", "assigned_at"), "arrive_min": ("arrived_at", "assigned_at")},
+        extra={f"state_{s}": Count("pk", filter=Q(state=s)) for s in states},
+    )
+    by_state = {s: times.pop(f"state_{s}") for s in states}
     return {
         "available": True,
-        "open": open_qs.count(),
-        "overdue": open_qs.filter(_task_overdue_q(now)).count(),
-        "escalated": open_qs.filter(state="escalated").count(),
+        **open_agg,
         "period_total": sum(by_state.values()),
         "period_by_state": [
-            {"state": s, "label": label, "count": by_state.get(s, 0)} for s, label in _choices(Task, "state").items()
+            {"state": s, "label": label, "count": by_state.get(s, 0)} for s, label in states.items()
         ],
-        "ack_min": duration_stats(period, end="acknowledged_at", start="assigned_at"),
-        "arrive_min": duration_stats(period, end="arrived_at", start="assigned_at"),
+        **times,
     }
 
 
@@ -253,14 +283,17 @@ def _bucket_keys(*, start: datetime, end: datetime, bucket: str) -> list[date]:
     return keys
 
 
+def _bucket_key(b) -> str:
+    return (b.astimezone(LOCAL_TZ).date() if isinstance(b, datetime) else b).isoformat()
+
+
 def _series(qs, *, field: str, bucket: str, split: str | None = None) -> dict:
     trunc = (TruncWeek if bucket == "week" else TruncDay)(field, tzinfo=LOCAL_TZ)
     values = ["b"] + ([split] if split else [])
     rows = qs.order_by().annotate(b=trunc).values(*values).annotate(n=Count("pk"))
     out: dict = {}
     for r in rows:
-        b = r["b"]
-        key = (b.astimezone(LOCAL_TZ).date() if isinstance(b, datetime) else b).isoformat()
+        key = _bucket_key(r["b"])
         if split:
             out.setdefault(r[split], {})[key] = r["n"]
         else:
@@ -283,14 +316,21 @@ def cockpit_trends(*, days: int = 30, bucket: str = "day", now: datetime | None 
     series["warnings_by_level"] = {lv: fill(w.get(lv, {})) for lv in LEVELS}
     Task = _model("enforcement.Task")
     if Task is not None:
-        period = Task.objects.filter(assigned_at__gte=start, assigned_at__lt=end)
-        series["tasks_assigned"] = fill(_series(period, field="assigned_at", bucket=bucket))
-        closed = Task.objects.filter(closed_at__gte=start, closed_at__lt=end)
-        series["tasks_closed"] = fill(_series(closed, field="closed_at", bucket=bucket))
-        late = period.filter(
-            Q(acknowledged_at__gt=F("ack_due_at")) | Q(acknowledged_at__isnull=True, ack_due_at__lt=now)
+        period = tasks_assigned_between(Task, start=start, end=end)
+        late = Q(acknowledged_at__gt=F("ack_due_at")) | Q(acknowledged_at__isnull=True, ack_due_at__lt=now)
+        trunc = (TruncWeek if bucket == "week" else TruncDay)("assigned_at", tzinfo=LOCAL_TZ)
+        assigned: dict[str, int] = {}
+        ack_late: dict[str, int] = {}
+        closed: dict[str, int] = {}
+        rows = period.annotate(b=trunc).values("b").annotate(
+            n=Count("pk"), late=Count("pk", filter=late), closed=Count("pk", filter=Q(state="closed"))
         )
-        series["tasks_ack_late"] = fill(_series(late, field="assigned_at", bucket=bucket))
+        for r in rows:
+            key = _bucket_key(r["b"])
+            assigned[key], ack_late[key], closed[key] = r["n"], r["late"], r["closed"]
+        series["tasks_assigned"] = fill(assigned)
+        series["tasks_ack_late"] = fill(ack_late)
+        series["tasks_closed"] = fill(closed)  # of the tasks assigned in the bucket, those closed by now
     Case = _model("enforcement.Case")
     if Case is not None:
         series["cases"] = fill(_series(Case.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket))
@@ -312,21 +352,22 @@ def _geometry_cached():
     key = f"cockpit:geofences:{stamp['n']}:{stamp['m'].timestamp() if stamp['m'] else 0}"
     data = cache.get(key)
     if data is None:
+        kinds, statuses = _choices(Geofence, "kind"), _choices(Geofence, "status")
         data = [
             {
-                "id": g.id,
-                "name": g.name,
-                "kind": g.kind,
-                "kind_label": g.get_kind_display(),
-                "status": g.status,
-                "status_label": g.get_status_display(),
-                "township": g.township,
-                "pier_chief": g.pier_chief,
-                "geometry": g.geometry,
-                "lon": g.centroid_lon,
-                "lat": g.centroid_lat,
+                "id": g["id"],
+                "name": g["name"],
+                "kind": g["kind"],
+                "kind_label": kinds.get(g["kind"], g["kind"]),
+                "status": g["status"],
+                "status_label": statuses.get(g["status"], g["status"]),
+                "township": g["township"],
+                "pier_chief": g["pier_chief"],
+                "geometry": g["geometry"],
+                "lon": g["centroid_lon"],
+                "lat": g["centroid_lat"],
             }
-            for g in Geofence.objects.order_by("id").only(
+            for g in Geofence.objects.order_by("id").values(
                 "id", "name", "kind", "status", "township", "pier_chief", "geometry", "centroid_lon", "centroid_lat"
             )
         ]
@@ -368,25 +409,35 @@ def vessel_tracks(*, vessel_ids: list[int], since: datetime, max_points: int) ->
     return out
 
 
-def _warning_row(w: Warning) -> dict[str, Any]:
-    return {
-        "id": w.id,
-        "kind": w.kind,
-        "kind_label": w.get_kind_display(),
-        "level": w.level,
-        "level_label": w.get_level_display(),
-        "status": w.status,
-        "status_label": w.get_status_display(),
-        "score": round(w.score, 1),
-        "vessels": w.vessels,
-        "geofence": w.geofence.name if w.geofence_id and w.geofence else None,
-        "geofence_id": w.geofence_id,
-        "lon": w.lon,
-        "lat": w.lat,
-        "start": _iso(w.start),
-        "end": _iso(w.end),
-        "created_at": _iso(w.created_at),
-    }
+WARNING_FIELDS = (
+    "id", "kind", "level", "status", "score", "vessels", "geofence_id", "geofence__name", "lon", "lat", "start", "end", "created_at"
+)
+
+
+def _warning_rows(qs) -> list[dict[str, Any]]:
+    """Warnings as the map and the side panel show them (plain values: no model instances, labels looked up once)."""
+    labels = {f: _choices(Warning, f) for f in ("kind", "level", "status")}
+    return [
+        {
+            "id": w["id"],
+            "kind": w["kind"],
+            "kind_label": labels["kind"].get(w["kind"], w["kind"]),
+            "level": w["level"],
+            "level_label": labels["level"].get(w["level"], w["level"]),
+            "status": w["status"],
+            "status_label": labels["status"].get(w["status"], w["status"]),
+            "score": round(w["score"], 1),
+            "vessels": w["vessels"],
+            "geofence": w["geofence__name"],
+            "geofence_id": w["geofence_id"],
+            "lon": w["lon"],
+            "lat": w["lat"],
+            "start": _iso(w["start"]),
+            "end": _iso(w["end"]),
+            "created_at": _iso(w["created_at"]),
+        }
+        for w in qs.values(*WARNING_FIELDS)
+    ]
 
 
 def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -> dict[str, Any]:
@@ -402,17 +453,13 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
     """
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    warnings = list(
-        Warning.objects.filter(status__in=OPEN_WARNING_STATUSES, lon__isnull=False, lat__isnull=False)
-        .select_related("geofence")
-        .order_by("-created_at")[:MAP_MAX_WARNINGS]
+    warnings = _warning_rows(
+        Warning.objects.filter(status__in=OPEN_WARNING_STATUSES, lon__isnull=False, lat__isnull=False).order_by("-created_at")[
+            :MAP_MAX_WARNINGS
+        ]
     )
-    warnings.sort(key=lambda w: (-Warning.LEVEL_RANK.get(w.level, 0), -(w.created_at.timestamp())))
-    warned_ids: list[str] = []
-    for w in warnings:
-        for ext in w.vessels or []:
-            if str(ext) not in warned_ids:
-                warned_ids.append(str(ext))
+    warnings.sort(key=lambda w: -Warning.LEVEL_RANK.get(w["level"], 0))  # stable: newest first within a level
+    warned_ids = list(dict.fromkeys(str(ext) for w in warnings for ext in (w["vessels"] or [])))
     vessels = list(
         Vessel.objects.filter(last_seen__gte=since, last_lon__isnull=False, last_lat__isnull=False)
         .order_by("-last_seen")
@@ -426,7 +473,7 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
     )
     tracks = vessel_tracks(vessel_ids=track_vessel_ids, since=since, max_points=MAP_TRACK_POINTS)
     geofences = [dict(g) for g in _geometry_cached()]
-    warned_geofences = {w.geofence_id for w in warnings if w.geofence_id}
+    warned_geofences = {w["geofence_id"] for w in warnings if w["geofence_id"]}
     for g in geofences:
         g["warned"] = g["id"] in warned_geofences
     out: dict[str, Any] = {
@@ -450,7 +497,7 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
             for v in vessels
         ],
         "tracks": {str(k): v for k, v in tracks.items() if v},
-        "warnings": [_warning_row(w) for w in warnings],
+        "warnings": warnings,
         "geofences": geofences,
         "facilities": [],
         "checkins": [],
@@ -499,7 +546,7 @@ def vessel_detail(*, vessel_id: int, hours: int = 24, now: datetime | None = Non
             "航向(度)": v.last_cog_deg,
         },
         "track": track,
-        "history": [_warning_row(w) for w in history.select_related("geofence").order_by("-created_at")[:20]],
+        "history": _warning_rows(history.order_by("-created_at")[:20]),
     }
 
 
@@ -524,7 +571,7 @@ def warning_detail(*, warning_id: int) -> dict[str, Any] | None:
             }
             for t in Task.objects.filter(warning_id=w.id).select_related("department").order_by("assigned_at", "id")
         ]
-    row = _warning_row(w)
+    row = _warning_rows(Warning.objects.filter(pk=w.pk))[0]
     evidence = w.evidence if isinstance(w.evidence, dict) else {}
     return {
         "type": "warning",
@@ -548,13 +595,13 @@ def geofence_detail(*, geofence_id: int) -> dict[str, Any] | None:
     g = Geofence.objects.filter(pk=geofence_id).first()
     if g is None:
         return None
-    history = Warning.objects.filter(geofence_id=g.id).select_related("geofence").order_by("-created_at")[:20]
+    history = Warning.objects.filter(geofence_id=g.id).order_by("-created_at")[:20]
     return {
         "type": "geofence",
         "id": g.id,
         "title": g.name,
         "fields": {"类型": g.get_kind_display(), "状态": g.get_status_display(), "所属镇乡": g.township, "码长": g.pier_chief},
-        "history": [_warning_row(w) for w in history],
+        "history": _warning_rows(history),
         "warnings_total": Warning.objects.filter(geofence_id=g.id).count(),
     }
 
@@ -845,29 +892,32 @@ def evaluation_raw_metrics(*, start: datetime, end: datetime, now: datetime | No
     data: dict[int, dict[str, Any]] = {pk: {} for pk, _ in departments}
     Task = _model("enforcement.Task")
     if Task is not None:
-        period = Task.objects.filter(assigned_at__gte=start, assigned_at__lt=end).order_by()
-        live = period.exclude(state="rejected")
-        agg = live.values("department_id").annotate(
-            ack_due=Count("pk", filter=Q(acknowledged_at__isnull=False) | Q(ack_due_at__lte=now)),
-            ack_ok=Count("pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))),
-            arr_due=Count("pk", filter=Q(arrived_at__isnull=False) | Q(arrive_due_at__lte=now)),
-            arr_ok=Count("pk", filter=Q(arrived_at__isnull=False, arrived_at__lte=F("arrive_due_at"))),
-            fb_due=Count("pk", filter=Q(feedback_at__isnull=False) | Q(feedback_due_at__lte=now)),
-            fb_ok=Count("pk", filter=Q(feedback_at__isnull=False, feedback_at__lte=F("feedback_due_at"))),
-            fb_done=Count(
-                "pk", filter=Q(feedback_at__isnull=False) & ~Q(feedback_result="") & ~Q(feedback_text="")
-            ),
+        period = tasks_assigned_between(Task, start=start, end=end)
+        live = ~Q(state="rejected")
+        aggs: dict[str, Any] = dict(
+            received=Count("pk"),
+            ack_due=Count("pk", filter=live & (Q(acknowledged_at__isnull=False) | Q(ack_due_at__lte=now))),
+            ack_ok=Count("pk", filter=live & Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))),
+            arr_due=Count("pk", filter=live & (Q(arrived_at__isnull=False) | Q(arrive_due_at__lte=now))),
+            arr_ok=Count("pk", filter=live & Q(arrived_at__isnull=False, arrived_at__lte=F("arrive_due_at"))),
+            fb_due=Count("pk", filter=live & (Q(feedback_at__isnull=False) | Q(feedback_due_at__lte=now))),
+            fb_ok=Count("pk", filter=live & Q(feedback_at__isnull=False, feedback_at__lte=F("feedback_due_at"))),
+            fb_done=Count("pk", filter=live & Q(feedback_at__isnull=False) & ~Q(feedback_result="") & ~Q(feedback_text="")),
         )
-        for r in agg:
+        medians: dict = {}
+        if connection.vendor == "postgresql":  # the median in the same pass (NULLs are skipped)
+            aggs["ack_med"] = Percentile(MinutesBetween("acknowledged_at", "assigned_at"), 0.5)
+        else:
+            medians = grouped_median(period, group="department_id", end="acknowledged_at", start="assigned_at")
+        for r in period.values("department_id").annotate(**aggs):
             d = data.setdefault(r["department_id"], {})
+            d["tasks_received"] = r["received"]
             d["steps_due"] = r["ack_due"] + r["arr_due"] + r["fb_due"]
             d["steps_on_time"] = r["ack_ok"] + r["arr_ok"] + r["fb_ok"]
             d["feedback_due"] = r["fb_due"]
             d["feedback_done"] = r["fb_done"]
-        for dept_id, n in period.values_list("department_id").annotate(n=Count("pk")).values_list("department_id", "n"):
-            data.setdefault(dept_id, {})["tasks_received"] = n
-        for dept_id, med in grouped_median(period, group="department_id", end="acknowledged_at", start="assigned_at").items():
-            data.setdefault(dept_id, {})["ack_median_min"] = None if med is None else round(med, 2)
+            med = r.get("ack_med", medians.get(r["department_id"]))
+            d["ack_median_min"] = None if med is None else round(med, 2)
         Tip = _model("reporting.Tip")
         if Tip is not None:
             from django.contrib.contenttypes.models import ContentType

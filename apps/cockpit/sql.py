@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import Aggregate, F, FloatField, Func, QuerySet
@@ -74,6 +75,37 @@ def duration_stats(qs: QuerySet, *, end: str, start: str, fractions=(0.5, 0.9)) 
     for f in fractions:
         p = percentile_of(values, f)
         out[f"p{int(f * 100)}"] = None if p is None else round(p, 1)
+    return out
+
+
+def durations_stats(
+    qs: QuerySet, *, pairs: dict[str, tuple[str, str]], fractions=(0.5, 0.9), extra: dict | None = None
+) -> dict[str, Any]:
+    """Several :func:`duration_stats` in one pass: ``{name: (end, start)}`` -> ``{name: {n, p50, p90}}``.
+
+    On PostgreSQL one aggregate query (``percentile_cont`` and ``count`` skip the rows where
+    ``end`` is NULL, so no filter is needed); elsewhere one query per pair.
+    ``extra`` aggregates (plain names) are computed in the same pass and returned as they are.
+    """
+    if connection.vendor != "postgresql":
+        out_: dict[str, Any] = qs.order_by().aggregate(**extra) if extra else {}
+        out_.update({name: duration_stats(qs, end=end, start=start, fractions=fractions) for name, (end, start) in pairs.items()})
+        return out_
+    from django.db.models import Count
+
+    aggs = dict(extra or {})
+    for name, (end, start) in pairs.items():
+        aggs[f"{name}__n"] = Count(end)
+        for f in fractions:
+            aggs[f"{name}__p{int(f * 100)}"] = Percentile(MinutesBetween(end, start), f)
+    row = qs.order_by().aggregate(**aggs)
+    out: dict[str, Any] = {name: {} for name in pairs}
+    for key, value in row.items():
+        if "__" not in key:
+            out[key] = value
+            continue
+        name, stat = key.split("__")
+        out[name][stat] = value if stat == "n" else (None if value is None else round(value, 1))
     return out
 
 

@@ -116,7 +116,7 @@
     const t = chart("ck-chart-trend-tasks");
     const series = [];
     if (s.tasks_assigned) series.push({ name: "派发任务", type: "line", smooth: true, data: s.tasks_assigned, itemStyle: { color: "#4f8ef7" } });
-    if (s.tasks_closed) series.push({ name: "办结任务", type: "line", smooth: true, data: s.tasks_closed, itemStyle: { color: "#20c997" } });
+    if (s.tasks_closed) series.push({ name: "已办结（按派发日）", type: "line", smooth: true, data: s.tasks_closed, itemStyle: { color: "#20c997" } });
     if (s.tasks_ack_late) series.push({ name: "超时签收", type: "bar", data: s.tasks_ack_late, itemStyle: { color: "#ff5a6e" }, barMaxWidth: 10 });
     if (s.cases) series.push({ name: "立案", type: "bar", data: s.cases, itemStyle: { color: "#f08c00" }, barMaxWidth: 10 });
     if (s.patrol_rate) series.push({ name: "巡查到岗率%", type: "line", yAxisIndex: 1, data: s.patrol_rate, connectNulls: true, itemStyle: { color: "#c0a0ff" } });
