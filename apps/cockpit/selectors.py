@@ -393,15 +393,16 @@ def vessel_tracks(*, vessel_ids: list[int], since: datetime, max_points: int) ->
         with connection.cursor() as cur:
             cur.execute(sql, [list(vessel_ids), since, max_points])
             rows = cur.fetchall()
-    else:
-        rows = []
-        for vid in vessel_ids:
-            rows.extend(
-                (vid, ts, lo, la, s)
-                for ts, lo, la, s in StoredFix.objects.filter(vessel_id=vid, ts__gte=since)
-                .order_by("-ts")
-                .values_list("ts", "lon_e7", "lat_e7", "sog_dkn")[:max_points]
-            )
+    else:  # SQLite (embedded default): the same bound with a window function, still one query
+        from django.db.models import Window
+        from django.db.models.functions import RowNumber
+
+        rows = list(
+            StoredFix.objects.filter(vessel_id__in=vessel_ids, ts__gte=since)
+            .annotate(rn=Window(RowNumber(), partition_by=[F("vessel_id")], order_by=F("ts").desc()))
+            .filter(rn__lte=max_points)
+            .values_list("vessel_id", "ts", "lon_e7", "lat_e7", "sog_dkn")
+        )
     for vid, ts, lon_e7, lat_e7, sog_dkn in rows:
         out[vid].append([lon_e7 / COORD_SCALE, lat_e7 / COORD_SCALE, ts.isoformat(), None if sog_dkn is None else sog_dkn / 10])
     for pts in out.values():
