@@ -76,7 +76,9 @@ def tip_public_view(*, tip: Tip) -> PublicTipView:
 
 
 def tips_for_triage(*, user, state: str = "", q: str = "") -> QuerySet[Tip]:
-    tips = Tip.objects.visible_to(user).annotate(n_files=Count("attachments", distinct=True), n_messages=Count("messages", distinct=True))
+    tips = Tip.objects.visible_to(user).annotate(
+        n_files=Count("attachments", distinct=True), n_messages=Count("messages", distinct=True)
+    ).order_by("-created_at", "-id")
     if state in Tip.State.values:
         tips = tips.filter(state=state)
     if q:
