@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +43,10 @@ class TipIdentity(APIView):
 
     permission_classes = [roles_allowed(*COMMAND_ROLES)]
 
+    @extend_schema(
+        request=IdentityReadInput,
+        responses=inline_serializer("TipIdentityOut", {"code": serializers.CharField(), "contact": serializers.DictField(child=serializers.CharField())}),
+    )
     def post(self, request, pk: int):
         tip = get_object_or_404(Tip.objects.visible_to(request.user), pk=pk)
         data = IdentityReadInput(data=request.data)
@@ -54,5 +60,9 @@ class TipIdentity(APIView):
 class Indicators(APIView):
     permission_classes = [roles_allowed(*COMMAND_ROLES, read_roles=[Role.AUDITOR])]
 
+    @extend_schema(responses=inline_serializer("TipIndicators", {
+        "total": serializers.IntegerField(), "by_state": serializers.DictField(child=serializers.IntegerField()),
+        "useful_share": serializers.FloatField(allow_null=True), "rewards_paid": serializers.IntegerField(),
+    }))
     def get(self, request):
         return Response(selectors.tip_indicators())

@@ -45,8 +45,11 @@ def test_triage_pages_are_for_the_operations_centre_only(client, users, receipt)
     api = APIClient()
     api.force_authenticate(users["auditor"])
     assert api.get("/api/reporting/tips/").json()["count"] == 1
+    indicators = api.get("/api/reporting/indicators/").json()
+    assert indicators["total"] == 1 and indicators["by_state"]["new"] == 1
     api.force_authenticate(users["police"])
     assert api.get("/api/reporting/tips/").status_code == 403
+    assert api.get("/api/reporting/indicators/").status_code == 403
 
 
 def test_triage_link_dispatch_close_through_the_page_with_the_audit_trail(client, users, receipt):
