@@ -160,7 +160,11 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     procs = Processes()
     with django_db_blocker.unblock():
         proc = procs.start(
-            [sys.executable, "-m", "celery", "-A", "xiangshan", "worker", "-l", "info", "-c", "2", "--without-gossip", "--without-mingle", "-P", "prefork"],
+            # one task per child process: a session-long worker outlives the flushes of transactional
+            # tests, which recreate content types under new ids; a fresh child has no stale cache
+            # (else an audit entry written by a task points at a content type that is gone)
+            [sys.executable, "-m", "celery", "-A", "xiangshan", "worker", "-l", "info", "-c", "2", "--without-gossip", "--without-mingle", "-P", "prefork",
+             "--max-tasks-per-child", "1"],
             "celery-worker.log",
         )
     try:
@@ -185,6 +189,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     exe = shutil.which("chromium") or "/usr/bin/chromium"
+    # Playwright's sync API keeps an event loop on the main thread; the test's own ORM calls
+    # there are still synchronous, so Django's async-safety guard must not refuse them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=exe,
@@ -215,6 +222,19 @@ def login_page(browser, live_server_url):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+def run_async(coro):
+    """Run a coroutine to completion on a fresh thread with its own event loop.
+
+    ``asyncio.run`` refuses to start on the main thread once Playwright's sync API has put
+    its loop there, so async tests (Channels communicators) go through this instead.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from channels.layers import InMemoryChannelLayer
 from channels.testing import WebsocketCommunicator
 
 from apps.core import live
+from tests.conftest import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +34,7 @@ def test_anonymous_socket_is_refused():
             assert msg["type"] == "websocket.close"
         await comm.disconnect()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def test_a_push_reaches_the_department_and_not_other_departments(users):
@@ -60,7 +61,7 @@ def test_a_push_reaches_the_department_and_not_other_departments(users):
         await a.disconnect()
         await b.disconnect()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def test_embedded_outbox_relays_pushes_from_other_processes(users, monkeypatch):
@@ -84,6 +85,6 @@ def test_embedded_outbox_relays_pushes_from_other_processes(users, monkeypatch):
             task.cancel()
         return msg
 
-    msg = asyncio.run(run())
+    msg = run_async(run())
     assert msg["event"] == "warning.new" and msg["payload"] == {"id": 1}
     assert LiveEvent.objects.count() == 0
