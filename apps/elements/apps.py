@@ -27,9 +27,8 @@ class ElementsConfig(AppConfig):
             models.RiskModel,
             models.DetectorSetting,
             models.FieldSignal,
-            models.IngestRun,
         ):
-            track(model)
+            track(model)  # (ingest runs are operational counters, not edits: kept off the trail)
 
         # Cache invalidation only (no business logic): workers rebuild the pipeline context
         # when a table it is built from changes.

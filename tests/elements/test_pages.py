@@ -9,6 +9,16 @@ from apps.elements.models import Warning
 from .conftest import landing_fixes, local_night, positions_csv, run_json
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an event loop marked running in this thread; the ORM calls of
+    these tests (and the flush after them) are plain synchronous ones, so Django's async-safety
+    guard is lifted for this module (module scope: it outlives the flush)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 @pytest.mark.django_db
 def test_pages_check_roles(client, users):
     for who in ("commander", "duty", "police", "police_head", "auditor"):
@@ -40,7 +50,7 @@ def test_a_department_cannot_open_a_warning_it_was_not_tasked_with(client, users
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
 def test_a_new_warning_appears_live_and_its_evidence_page_shows_map_and_replay(
-    login_page, live_server_url, users, demo_geo, tmp_path
+    live_server_url, users, demo_geo, tmp_path, login_page  # the database before the browser's event loop
 ):
     from playwright.sync_api import expect
 

@@ -6,26 +6,28 @@
   const el = document.getElementById("evidence-map");
   if (window.L && el) {
     const map = L.map(el, { zoomControl: true, attributionControl: false });
-    const layers = [];
+    const layers = [];  // built first, added once the map has a view (Leaflet needs one to draw)
     if (data.geofence) {
-      layers.push(L.geoJSON(data.geofence, { style: { color: "#d7263d", weight: 2, fillOpacity: 0.15 } }).addTo(map)
+      layers.push(L.geoJSON(data.geofence, { style: { color: "#d7263d", weight: 2, fillOpacity: 0.15 } })
         .bindTooltip(XS.esc(data.geofence.properties.name)));
     }
     const byVessel = {};
     (data.fixes || []).forEach((f) => { (byVessel[f.vessel] = byVessel[f.vessel] || []).push(f); });
     const colours = ["#0b5394", "#f46036", "#2e7d32", "#6a1b9a"];
     Object.keys(byVessel).forEach((v, i) => {
-      const pts = byVessel[v].map((f) => [f.lat, f.lon]);
-      layers.push(L.polyline(pts, { color: colours[i % colours.length], weight: 2 }).addTo(map));
+      const colour = colours[i % colours.length];
+      layers.push(L.polyline(byVessel[v].map((f) => [f.lat, f.lon]), { color: colour, weight: 2 }));
       byVessel[v].forEach((f) => {
-        layers.push(L.circleMarker([f.lat, f.lon], { radius: 3, color: colours[i % colours.length] }).addTo(map)
+        layers.push(L.circleMarker([f.lat, f.lon], { radius: 3, color: colour })
           .bindTooltip(`${XS.esc(v)} · ${XS.fmtTime(f.ts)}${f.sog != null ? " · " + f.sog + " kn" : ""}`));
       });
     });
-    if (!layers.length && data.point) layers.push(L.circleMarker([data.point[1], data.point[0]], { radius: 6 }).addTo(map));
+    if (!layers.length && data.point) layers.push(L.circleMarker([data.point[1], data.point[0]], { radius: 6 }));
     const group = L.featureGroup(layers);
-    if (layers.length) map.fitBounds(group.getBounds().pad(0.3), { maxZoom: 16 });
+    const bounds = layers.length ? group.getBounds() : null;
+    if (bounds && bounds.isValid()) map.fitBounds(bounds.pad(0.3), { maxZoom: 16 });
     else map.setView([29.2, 121.9], 9);
+    group.addTo(map);
     el.dataset.ready = "1";
   }
   const btn = document.getElementById("replay");
