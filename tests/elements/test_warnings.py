@@ -2,7 +2,6 @@
 warning), corroborated by checkpoint captures and field signals, and the demo's kinds."""
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import timedelta
 
@@ -13,6 +12,8 @@ from django.core.management import call_command
 
 from apps.elements import services
 from apps.elements.models import FieldSignal, VehicleCaptureRecord, Warning
+
+from tests.conftest import run_async
 
 from .conftest import landing_fixes, local_night, positions_csv, run_json
 
@@ -57,7 +58,7 @@ def test_a_new_warning_is_pushed_after_commit_to_the_command_and_map_groups(user
         await duty.disconnect()
         await grid.disconnect()
 
-    asyncio.run(run())
+    run_async(run())  # its own thread: Playwright may hold this thread's loop
 
 
 @pytest.mark.django_db
