@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -68,6 +69,8 @@ class VesselViewSet(viewsets.ReadOnlyModelViewSet):
         since = _parse_time(self.request.query_params.get("since"), "since")
         return selectors.vessel_positions(bbox=bbox, since=since)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
+        OpenApiParameter("start", OpenApiTypes.DATETIME), OpenApiParameter("end", OpenApiTypes.DATETIME)])
     @action(detail=True, methods=["get"])
     def track(self, request, pk=None):
         """The vessel's stored fixes between ``start`` and ``end`` (ISO 8601; default: the last 24 hours)."""
@@ -83,6 +86,20 @@ class VesselViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # ------------------------------------------------------------------------------ geography
+_GEO = OpenApiTypes.OBJECT  # GeoJSON
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="elements_geofences_list", responses=_GEO,
+                       parameters=[OpenApiParameter(n, str) for n in ("kind", "status", "township")]),
+    retrieve=extend_schema(responses=_GEO, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]),
+    create=extend_schema(request=serializers.GeofenceInputSerializer, responses=_GEO),
+    update=extend_schema(request=serializers.GeofenceInputSerializer, responses=_GEO,
+                         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]),
+    partial_update=extend_schema(request=serializers.GeofenceInputSerializer, responses=_GEO,
+                                 parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]),
+    destroy=extend_schema(responses={204: None}, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]),
+)
 class GeofenceViewSet(viewsets.ViewSet):
     """Geofences as a GeoJSON FeatureCollection; the operations centre creates, edits and deletes them."""
 
@@ -99,14 +116,12 @@ class GeofenceViewSet(viewsets.ViewSet):
     def retrieve(self, request, pk=None):
         return Response(selectors.geofence_feature(get_object_or_404(Geofence, pk=pk)))
 
-    @extend_schema(request=serializers.GeofenceInputSerializer)
     def create(self, request):
         data = serializers.GeofenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         g = services.geofence_save(data=data.validated_data, actor=request.user)
         return Response(selectors.geofence_feature(g), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=serializers.GeofenceInputSerializer)
     def update(self, request, pk=None):
         g = get_object_or_404(Geofence, pk=pk)
         data = serializers.GeofenceInputSerializer(data=request.data, partial=True)
@@ -126,6 +141,7 @@ class GeographyView(APIView):
 
     permission_classes = [IsStaffMember]
 
+    @extend_schema(responses=_GEO)
     def get(self, request):
         return Response(selectors.county_boundary())
 
@@ -172,6 +188,7 @@ class WarningViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return serializers.WarningDetailSerializer if self.action != "list" else serializers.WarningListSerializer
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def replay(self, request, pk=None):
         """Re-run the pipeline on the stored fixes of the warning's vessels and time: same kind, level, score?"""
@@ -219,6 +236,8 @@ class PositionUploadView(APIView):
 
     permission_classes = [Uploaders]
 
+    @extend_schema(request={"text/csv": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT,
+                            "multipart/form-data": OpenApiTypes.BINARY}, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         try:
             data, fmt, name = _upload_body(request)
@@ -236,6 +255,8 @@ class CaptureUploadView(APIView):
 
     permission_classes = [Uploaders]
 
+    @extend_schema(request={"text/csv": OpenApiTypes.STR, "multipart/form-data": OpenApiTypes.BINARY},
+                   responses=OpenApiTypes.OBJECT)
     def post(self, request):
         try:
             data, _fmt, name = _upload_body(request)
@@ -307,10 +328,11 @@ class RiskModelView(APIView):
 
     permission_classes = [CommanderOnly]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(_risk_model_body(services.risk_model_current()))
 
-    @extend_schema(request=serializers.RiskModelInputSerializer)
+    @extend_schema(request=serializers.RiskModelInputSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request):
         data = serializers.RiskModelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -394,6 +416,7 @@ class TideWindowsView(APIView):
 
     permission_classes = [IsStaffMember]
 
+    @extend_schema(parameters=[OpenApiParameter("date", OpenApiTypes.DATE)], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         raw = request.query_params.get("date")
         if raw:

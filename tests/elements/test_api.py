@@ -246,3 +246,27 @@ def test_tide_windows_from_an_imported_table(api_for, users):
     assert [e["kind"] for e in data["events"]] == ["low", "high", "low", "high"]
     bad = api_for(users["grid"]).get("/api/elements/tides/windows/", {"date": "25/11/2026"})
     assert bad.status_code == 400 and "日期" in bad.json()["detail"]
+
+
+# ------------------------------------------------------------------------------ detector settings
+def test_detector_settings_per_township_and_season(api_for, users, demo_geo):
+    night = local_night(2)
+    month = night.month
+    other = month % 12 + 1
+    url = "/api/elements/detector-settings/"
+    strict = {"township": "高塘岛乡", "month_from": month, "month_to": month,
+              "params": {"idle_pier_landing": {"min_dwell_min": 150}}, "note": "冬季加严"}
+    assert api_for(users["duty"]).post(url, strict, format="json").status_code == 403
+    assert api_for(users["commander"]).post(url, strict, format="json").status_code == 201
+    off_season = {**strict, "township": "定塘镇", "month_from": other, "month_to": other}
+    assert api_for(users["commander"]).post(url, off_season, format="json").status_code == 201
+    bad = api_for(users["commander"]).post(url, {**strict, "params": {"idle_pier_landing": {"no_such": 1}}}, format="json")
+    assert bad.status_code == 400 and "检测参数无效" in str(bad.json())
+
+    fixes = (landing_fixes(demo_geo["demo-gt-01"], vessel_id="BD-9301", night=night, stay_min=90)  # 高塘岛乡
+             + landing_fixes(demo_geo["demo-ds-01"], vessel_id="BD-9302", night=night, stay_min=90))  # 定塘镇
+    api_for(users["duty"]).post("/api/elements/positions/", positions_csv(fixes), content_type="text/csv")
+    landed = {v for w in Warning.objects.filter(kind="idle_pier_landing") for v in w.vessels}
+    assert landed == {"BD-9302"}  # 90 min < 150 min required in 高塘岛乡 this month; 定塘镇's rule is off season
+    w = Warning.objects.get(vessels=["BD-9302"])
+    assert w.evidence["rule"]["params"]["min_dwell_min"] == 30.0 and w.evidence["rule"]["area"] == "定塘镇"
