@@ -1,10 +1,10 @@
 """The stored-fix table: compact rows, daily partitions on PostgreSQL, insert-once, retention.
 
 This is the hot path of every ingest, so it bypasses the ORM's per-object machinery: one
-multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk (the same statement
-``bulk_create(ignore_conflicts=True)`` issues, plus ``RETURNING`` so the caller learns which
-fixes were new — only those go on to the detectors, which makes re-ingesting a file or
-retrying a task harmless). Rows are ``(vessel_id, ts, lon_e7, lat_e7, sog_dkn, cog_ddeg)``.
+``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk (what ``bulk_create(ignore_conflicts=True)``
+does, plus ``RETURNING`` so the caller learns which fixes were new — only those go on to
+the detectors, which makes re-ingesting a file or retrying a task harmless). On PostgreSQL
+the rows travel as six arrays (``unnest``), so a 20,000-row chunk is one small statement. Rows are ``(vessel_id, ts, lon_e7, lat_e7, sog_dkn, cog_ddeg)``.
 """
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from django.db import connection, transaction
 log = logging.getLogger(__name__)
 
 TABLE = "elements_fix"
-#: Rows per INSERT statement (6 parameters each: well under SQLite's 32766 variables).
+#: Rows per INSERT statement on SQLite (6 parameters each: well under its 32766 variables).
 CHUNK = 2000
+#: Rows per INSERT ... SELECT FROM unnest(arrays) statement on PostgreSQL.
+PG_CHUNK = 20_000
 #: An advisory-lock key serialising partition DDL between workers (any constant will do).
 _PARTITION_LOCK_KEY = 7_310_422_001
 
@@ -91,19 +93,32 @@ def insert_fixes(rows: Sequence[Row]) -> list[Row]:
             unique.append(r)
     new_keys: set[tuple[int, datetime]] = set()
     with connection.cursor() as cur:
-        for i in range(0, len(unique), CHUNK):
-            chunk = unique[i : i + CHUNK]
-            values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
-            params: list = []
-            for r in chunk:
-                params.extend(r)
-            cur.execute(
-                f'INSERT INTO "{TABLE}" ("vessel_id","ts","lon_e7","lat_e7","sog_dkn","cog_ddeg") VALUES {values} '
-                'ON CONFLICT DO NOTHING RETURNING "vessel_id","ts"',
-                params,
-            )
-            for vessel_id, ts in cur.fetchall():
-                new_keys.add((vessel_id, _aware(ts)))
+        if connection.vendor == "postgresql":
+            # six array parameters per statement (unnest): no per-row placeholders to parse
+            for i in range(0, len(unique), PG_CHUNK):
+                cols = list(zip(*unique[i : i + PG_CHUNK]))
+                cur.execute(
+                    f'INSERT INTO "{TABLE}" ("vessel_id","ts","lon_e7","lat_e7","sog_dkn","cog_ddeg") '
+                    "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::integer[], %s::integer[], "
+                    '%s::smallint[], %s::smallint[]) ON CONFLICT DO NOTHING RETURNING "vessel_id","ts"',
+                    [list(c) for c in cols],
+                )
+                for vessel_id, ts in cur.fetchall():
+                    new_keys.add((vessel_id, _aware(ts)))
+        else:
+            for i in range(0, len(unique), CHUNK):
+                chunk = unique[i : i + CHUNK]
+                values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
+                params: list = []
+                for r in chunk:
+                    params.extend(r)
+                cur.execute(
+                    f'INSERT INTO "{TABLE}" ("vessel_id","ts","lon_e7","lat_e7","sog_dkn","cog_ddeg") VALUES {values} '
+                    'ON CONFLICT DO NOTHING RETURNING "vessel_id","ts"',
+                    params,
+                )
+                for vessel_id, ts in cur.fetchall():
+                    new_keys.add((vessel_id, _aware(ts)))
     return [r for r in unique if (r[0], _aware(r[1])) in new_keys]
 
 

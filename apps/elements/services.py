@@ -803,13 +803,14 @@ def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
     """:func:`warning_upsert` that also says whether the warning was created."""
     if event.kind not in Warning.Kind.values:
         raise ValidationError(f"未知的预警类型：{event.kind}")
-    values = _warning_values(event)
-    warning = Warning.objects.select_for_update().filter(episode_key=event.episode_key).first()
+    key = event.episode_key[:200]
+    warning = Warning.objects.select_for_update().filter(episode_key=key).first()
     created = warning is None
+    if created and event.level is None:
+        raise ValidationError("预警事件低于最低等级，且没有可更新的预警。")
+    values = _warning_values(event)
     if created:
-        if event.level is None:
-            raise ValidationError("新预警必须有等级。")
-        warning = Warning(episode_key=event.episode_key[:200], level=event.level, **values)
+        warning = Warning(episode_key=key, level=event.level, **values)
         warning.save()
         _push_warning(warning, events.WARNING_NEW)
         transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
@@ -920,15 +921,26 @@ def fix_batch_detect(
         with state.pipeline_lock():
             with transaction.atomic():
                 pipeline = live_pipeline(store)
-                for event in pipeline.process(parsed):
-                    _, created = warning_upsert_with_action(event=event)
-                    counts["warnings_new" if created else "warnings_updated"] += 1
+                _upsert_all(pipeline.process(parsed), counts)
                 if run_id is not None:
                     ingest_run_add(run_id=run_id, counts=counts, batch=count_batch)
             store.commit()
     finally:
         store.discard()
     return counts
+
+
+def _upsert_all(events_: Iterable, counts: dict[str, Any]) -> None:
+    """Warnings of a batch; an event that cannot become a warning is logged, never fails the batch."""
+    for event in events_:
+        try:
+            with transaction.atomic():
+                _, created = warning_upsert_with_action(event=event)
+        except ValidationError as exc:
+            log.warning("warning event %s not stored: %s", getattr(event, "episode_key", "?"), exc.messages)
+            counts["warnings_refused"] = counts.get("warnings_refused", 0) + 1
+            continue
+        counts["warnings_new" if created else "warnings_updated"] += 1
 
 
 def fix_batch_process(*, run_id: int | None, fixes: Sequence[list], statics: Sequence[dict] = (),
@@ -998,9 +1010,7 @@ def vehicle_capture_batch_ingest(*, run_id: int | None, captures: Sequence[list]
                 keys = {(r.checkpoint_code, r.plate, r.ts) for r in fresh}
                 new_caps = [c for c in parsed if (c.checkpoint_id[:60], c.plate[:20], c.ts) in keys]
                 pipeline = live_pipeline(store)
-                for event in pipeline.process_vehicle_captures(new_caps):
-                    _, created = warning_upsert_with_action(event=event)
-                    counts["warnings_new" if created else "warnings_updated"] += 1
+                _upsert_all(pipeline.process_vehicle_captures(new_caps), counts)
                 if run_id is not None:
                     ingest_run_add(run_id=run_id, counts=counts)
             store.commit()

@@ -164,3 +164,29 @@ def test_the_demo_county_has_warnings_of_several_kinds(demo_geo, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         demo.load(again)  # idempotent
     assert Warning.objects.count() == n and "already loaded" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_event_below_every_level_without_a_warning_to_update_is_refused_not_fatal(demo_geo):
+    from datetime import UTC, datetime
+
+    from django.core.exceptions import ValidationError
+
+    from apps.elements.domain.pipeline import WarningEvent
+    from apps.elements.services import _upsert_all, warning_upsert
+
+    now = datetime.now(UTC)
+    common = dict(kind="idle_pier_landing", score=12.0, vessels=("BD-5599",), geofence_id=demo_geo["demo-gt-01"].pk,
+                  geofence_name="x", start=now, end=now, ongoing=True, factors={"behaviour": 0.5},
+                  contributions={"behaviour": 12.0}, rule={}, tide_window=None, fixes=(), evidence={})
+    low = WarningEvent(action="update", episode_key="k-low", level=None, **common)
+    with pytest.raises(ValidationError):
+        warning_upsert(event=low)
+    counts = {"warnings_new": 0, "warnings_updated": 0}
+    ok = WarningEvent(action="new", episode_key="k-ok", level="blue", **{**common, "score": 31.0})
+    _upsert_all([low, ok], counts)
+    assert counts == {"warnings_new": 1, "warnings_updated": 0, "warnings_refused": 1}
+    # an update that falls below the lowest level keeps the warning's grade and records the raw level
+    _upsert_all([WarningEvent(action="update", episode_key="k-ok", level=None, **common)], counts)
+    w = Warning.objects.get(episode_key="k-ok")
+    assert w.level == "blue" and w.score == 12.0 and w.evidence["level_raw"] is None
