@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -65,7 +66,7 @@ class VesselViewSet(viewsets.ReadOnlyModelViewSet):
                     raise ValueError
                 bbox = tuple(parts)
             except ValueError as exc:
-                raise ValidationError({"bbox": ["bbox 应为 最小经度,最小纬度,最大经度,最大纬度"]}) from exc
+                raise ValidationError({"bbox": [_("bbox 应为 最小经度,最小纬度,最大经度,最大纬度")]}) from exc
         since = _parse_time(self.request.query_params.get("since"), "since")
         return selectors.vessel_positions(bbox=bbox, since=since)
 
@@ -78,7 +79,7 @@ class VesselViewSet(viewsets.ReadOnlyModelViewSet):
         end = _parse_time(request.query_params.get("end"), "end") or timezone.now()
         start = _parse_time(request.query_params.get("start"), "start") or end - timedelta(days=1)
         if end < start:
-            return error("结束时间早于开始时间。")
+            return error(_("结束时间早于开始时间。"))
         if end - start > timedelta(days=MAX_TRACK_DAYS):
             return error(f"查询时段最长 {MAX_TRACK_DAYS} 天。")
         return Response({"vessel": vessel.external_id, "start": start.isoformat(), "end": end.isoformat(),
@@ -205,7 +206,7 @@ def _upload_body(request) -> tuple[bytes, str | None, str]:
     if ctype.startswith("multipart/"):
         f = request.FILES.get("file")
         if f is None:
-            raise ValidationError({"file": ["请上传文件（字段名 file）。"]})
+            raise ValidationError({"file": [_("请上传文件（字段名 file）。")]})
         if f.size > UPLOAD_LIMIT_BYTES:
             raise _TooBig()
         name = f.name or "upload"
@@ -223,7 +224,7 @@ class _TooBig(Exception):
 
 
 def _too_big() -> Response:
-    return error(f"上传内容超过 {UPLOAD_LIMIT_BYTES // (1024 * 1024)} MB，请分批上传。", status=413)
+    return error(_("上传内容超过 {mb} MB，请分批上传。").format(mb=UPLOAD_LIMIT_BYTES // (1024 * 1024)), status=413)
 
 
 class PositionUploadView(APIView):
@@ -244,10 +245,10 @@ class PositionUploadView(APIView):
         except _TooBig:
             return _too_big()
         if not data.strip():
-            return error("上传内容为空。")
+            return error(_("上传内容为空。"))
         wait = bool(settings.CELERY_TASK_ALWAYS_EAGER)
         result = ingest.positions_ingest(data=data, name=name, fmt=fmt, wait=wait, actor=request.user)
-        return _upload_response(result, what="船位")
+        return _upload_response(result, what=_("船位"))
 
 
 class CaptureUploadView(APIView):
@@ -263,9 +264,9 @@ class CaptureUploadView(APIView):
         except _TooBig:
             return _too_big()
         if not data.strip():
-            return error("上传内容为空。")
+            return error(_("上传内容为空。"))
         result = ingest.captures_ingest(data=data, name=name, actor=request.user, wait=False)
-        return _upload_response(result, what="过车记录")
+        return _upload_response(result, what=_("过车"))
 
 
 def _upload_response(result: dict, *, what: str) -> Response:
@@ -281,9 +282,10 @@ def _upload_response(result: dict, *, what: str) -> Response:
         "warnings_new": result.get("warnings_new", 0),
     }
     if result["row_errors"]:
-        body["detail"] = f"{len(result['row_errors'])} 条{what}记录有误，已隔离；其余 {good} 条已接收。"
+        body["detail"] = _("{bad} 条{what}记录有误，已隔离；其余 {good} 条已接收。").format(
+            bad=len(result["row_errors"]), what=what, good=good)
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    body["detail"] = f"已接收 {good} 条{what}记录。"
+    body["detail"] = _("已接收 {good} 条{what}记录。").format(good=good, what=what)
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -304,7 +306,7 @@ class IngestRunViewSet(viewsets.ReadOnlyModelViewSet):
         run = super().get_object()
         user = self.request.user
         if self.action == "retrieve" and not user.reads_everything and run.actor_id != user.pk:
-            self.permission_denied(self.request, message="只能查看自己提交的接入批次。")
+            self.permission_denied(self.request, message=_("只能查看自己提交的接入批次。"))
         return run
 
 

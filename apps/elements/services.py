@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core import live
 
@@ -258,7 +259,7 @@ def vessel_register(
         raise ValidationError(f"未知的船舶数据来源：{source}")
     external_id = (external_id or "").strip()
     if not external_id:
-        raise ValidationError("请填写 MMSI 或北斗终端号。")
+        raise ValidationError(_("请填写 MMSI 或北斗终端号。"))
     vessel, _ = Vessel.objects.get_or_create(source=source, external_id=external_id)
     vessel.name = name or vessel.name
     vessel.watch_group = watch_group or vessel.watch_group
@@ -278,7 +279,7 @@ def watch_entry_add(*, kind: str, value: str, reason: str = "", actor=None) -> W
     if kind == WatchEntry.Kind.PLATE:
         value = normalise_plate(value)
     if not value:
-        raise ValidationError("布控对象不能为空。")
+        raise ValidationError(_("布控对象不能为空。"))
     with _audit_actor(actor):
         entry, _ = WatchEntry.objects.update_or_create(kind=kind, value=value, defaults={"reason": reason, "active": True})
     return entry
@@ -311,7 +312,7 @@ def geofence_import(
     from .importers import GeoFileError, read_geofence_file
 
     if not (1.0 <= point_radius_m <= 20_000.0):
-        raise ValidationError("缓冲半径应在 1 到 20000 米之间。")
+        raise ValidationError(_("缓冲半径应在 1 到 20000 米之间。"))
     try:
         parsed = read_geofence_file(path, point_radius_m=point_radius_m, progress=progress)
     except GeoFileError as exc:
@@ -367,7 +368,7 @@ def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None, 
     if "geometry" in data:
         geometry = data["geometry"]
     if not geometry:
-        raise ValidationError({"geometry": ["缺少几何图形（GeoJSON，WGS84）。"]})
+        raise ValidationError({"geometry": [_("缺少几何图形（GeoJSON，WGS84）。")]})
     try:
         geom = shape(geometry)
     except Exception as exc:
@@ -382,7 +383,7 @@ def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None, 
     if instance is not None:
         clash = clash.exclude(pk=instance.pk)
     if clash.exists():
-        raise ValidationError({"name": ["已有同名电子围栏。"]})
+        raise ValidationError({"name": [_("已有同名电子围栏。")]})
     target = instance or Geofence()
     target.name = feature.name
     target.kind = feature.kind
@@ -572,7 +573,7 @@ def tide_predict(*, station: TideStation, start: datetime, end: datetime) -> int
     if not station.constants:
         raise ValidationError(f"潮位站 {station.name} 没有调和常数，请导入潮汐表。")
     if end <= start or end - start > timedelta(days=800):
-        raise ValidationError("预报时段无效（最长 800 天）。")
+        raise ValidationError(_("预报时段无效（最长 800 天）。"))
     constants = constants_from_dict(station.constants)
     predicted = high_low_waters(constants, start, end)
     import bisect
@@ -617,7 +618,9 @@ class RiskModelInconsistent(ValidationError):
     def __init__(self, cr: float, max_cr: float) -> None:
         self.cr = cr
         self.max_cr = max_cr
-        super().__init__(f"判断矩阵一致性比率 CR={cr:.3f}，超过 {max_cr:.1f}，请调整两两比较判断后再保存。")
+        super().__init__(
+            _("判断矩阵一致性比率 CR={cr:.3f}，超过 {max_cr:.1f}，请调整两两比较判断后再保存。").format(cr=cr, max_cr=max_cr)
+        )
 
 
 def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[str, float] | None, actor) -> RiskModel:
@@ -630,7 +633,7 @@ def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[
     try:
         rows = [[float(x) for x in row] for row in matrix]
     except (TypeError, ValueError) as exc:
-        raise ValidationError({"matrix": ["矩阵的每个判断值都必须是数字。"]}) from exc
+        raise ValidationError({"matrix": [_("矩阵的每个判断值都必须是数字。")]}) from exc
     if len(rows) != len(factors) or any(len(r) != len(factors) for r in rows):
         raise ValidationError({"matrix": [f"矩阵应为 {len(factors)}×{len(factors)}（因子顺序：{'、'.join(factors)}）。"]})
     try:
@@ -645,13 +648,13 @@ def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[
         try:
             levels = {lvl: float(thresholds[lvl]) for lvl in ahp.LEVELS}
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError({"thresholds": ["请为红、橙、黄、蓝四个等级分别给出 0-100 的分数下限。"]}) from exc
+            raise ValidationError({"thresholds": [_("请为红、橙、黄、蓝四个等级分别给出 0-100 的分数下限。")]}) from exc
         if any(not (0 <= v <= 100) or not math.isfinite(v) for v in levels.values()):
-            raise ValidationError({"thresholds": ["等级阈值应在 0 到 100 之间。"]})
+            raise ValidationError({"thresholds": [_("等级阈值应在 0 到 100 之间。")]})
         try:
             ahp.level_for(0.0, thresholds=levels)
         except ValueError as exc:
-            raise ValidationError({"thresholds": ["阈值须满足 红 ≥ 橙 ≥ 黄 ≥ 蓝。"]}) from exc
+            raise ValidationError({"thresholds": [_("阈值须满足 红 ≥ 橙 ≥ 黄 ≥ 蓝。")]}) from exc
     model = current if current.pk else RiskModel()
     model.factors = factors
     model.matrix = rows
@@ -685,7 +688,7 @@ def detector_setting_save(
     from .domain.detectors import DetectorSet
 
     if not (1 <= month_from <= 12 and 1 <= month_to <= 12):
-        raise ValidationError("月份应在 1 到 12 之间。")
+        raise ValidationError(_("月份应在 1 到 12 之间。"))
     try:
         DetectorSet.from_dict(dict(params))
     except (ValueError, TypeError) as exc:
@@ -710,17 +713,17 @@ def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weig
     """
     kind = (kind or "").strip()
     if not kind:
-        raise ValidationError("请说明线索类型。")
+        raise ValidationError(_("请说明线索类型。"))
     try:
         lon, lat, weight = float(lon), float(lat), float(weight)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("经纬度和权重必须是数字。") from exc
+        raise ValidationError(_("经纬度和权重必须是数字。")) from exc
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError("经纬度超出范围。")
+        raise ValidationError(_("经纬度超出范围。"))
     if not (0.0 <= weight <= 1.0):
-        raise ValidationError("权重应在 0 到 1 之间。")
+        raise ValidationError(_("权重应在 0 到 1 之间。"))
     if at is None or timezone.is_naive(at):
-        raise ValidationError("线索时间必须带时区。")
+        raise ValidationError(_("线索时间必须带时区。"))
     return FieldSignal.objects.create(kind=kind[:40], lon=lon, lat=lat, at=at, weight=weight, ref=(ref or "")[:120])
 
 
@@ -807,7 +810,7 @@ def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
     warning = Warning.objects.select_for_update().filter(episode_key=key).first()
     created = warning is None
     if created and event.level is None:
-        raise ValidationError("预警事件低于最低等级，且没有可更新的预警。")
+        raise ValidationError(_("预警事件低于最低等级，且没有可更新的预警。"))
     values = _warning_values(event)
     if created:
         warning = Warning(episode_key=key, level=event.level, **values)
@@ -1058,7 +1061,7 @@ def fix_retention_apply(*, days: int | None = None) -> dict[str, int]:
 
     keep = int(days if days is not None else settings.FIX_RETENTION_DAYS)
     if keep < 1:
-        raise ValidationError("保留天数至少为 1 天。")
+        raise ValidationError(_("保留天数至少为 1 天。"))
     cutoff = timezone.now() - timedelta(days=keep)
     result = fixstore.drop_older_than(cutoff)
     log.info("fix retention (%s days): %s", keep, result)
