@@ -271,6 +271,8 @@ class CaptureUploadView(APIView):
 
 def _upload_response(result: dict, *, what: str) -> Response:
     good = result.get("fixes") or result.get("captures") or 0
+    if not result["read"]:
+        return error(_("上传内容中没有{what}记录（应有表头和数据行）。").format(what=what), run=result["run"])
     body = {
         "run": result["run"],
         "read": result["read"],

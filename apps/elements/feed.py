@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .domain.model import PositionFix, Quarantined, StaticReport
+from .domain.model import PositionFix
 from .domain.nmea import AisStreamDecoder
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,10 @@ class AisFeed:
         assert self.dispatcher is not None and self.quarantine is not None and self.totals is not None
         sent_before = self.dispatcher.sent
         q_before = dict(self.quarantine.counts)
+        from .ingest import _route
+
         for item in items:
-            if isinstance(item, PositionFix):
-                self.totals.fixes += 1
-                self.dispatcher.add_fix(item)
-            elif isinstance(item, StaticReport):
-                self.totals.static_reports += 1
-                self.dispatcher.add_static(item)
-            elif isinstance(item, Quarantined):
-                self.quarantine.add(item)
+            _route(item, self.totals, self.dispatcher, self.quarantine)
         self.quarantine.flush()
         self.dispatcher.drain()
         self.totals.read += lines

@@ -78,7 +78,9 @@ def _clean(value: Any) -> Any:
             pass
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (str, int, float, bool)):
+    if isinstance(value, str):
+        return value.replace("\x00", "")  # PostgreSQL text and jsonb refuse NUL
+    if isinstance(value, (int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]

@@ -191,6 +191,21 @@ class Dispatcher:
         return self.totals
 
 
+#: A vessel id the registry can hold: printable, at most 40 characters (MMSI, Beidou terminal id).
+MAX_VESSEL_ID = 40
+
+
+def fix_problem(fix: PositionFix) -> Quarantined | None:
+    """Refuse a fix whose vessel id the registry cannot hold (control characters, too long)."""
+    vid = fix.vessel_id
+    if len(vid) > MAX_VESSEL_ID or not vid.isprintable():
+        from .domain.positions import format_fix_csv
+
+        return Quarantined(fix.source, format_fix_csv(fix).replace("\x00", "\\x00"), "bad_vessel_id",
+                           f"船舶编号须为不超过 {MAX_VESSEL_ID} 个可打印字符", fix.ts)
+    return None
+
+
 class QuarantineSink:
     """Writes refused input in chunks (quarantine rows of the run) and counts it by reason."""
 
@@ -281,6 +296,10 @@ def ais_lines_ingest(
 
 def _route(item, totals: Totals, dispatcher: Dispatcher, quarantine: QuarantineSink) -> None:
     if isinstance(item, PositionFix):
+        problem = fix_problem(item)
+        if problem is not None:
+            quarantine.add(problem)
+            return
         totals.fixes += 1
         dispatcher.add_fix(item)
     elif isinstance(item, StaticReport):
@@ -322,12 +341,15 @@ def positions_ingest(
     for row, item in enumerate(items, start=1):
         totals.read += 1
         if isinstance(item, PositionFix):
-            totals.fixes += 1
-            dispatcher.add_fix(item)
-        else:
-            quarantine.add(item)
-            if len(errors) < 1000:
-                errors.append({"row": row, "reason": item.reason, "detail": item.detail, "raw": item.raw[:300]})
+            problem = fix_problem(item)
+            if problem is None:
+                totals.fixes += 1
+                dispatcher.add_fix(item)
+                continue
+            item = problem
+        quarantine.add(item)
+        if len(errors) < 1000:
+            errors.append({"row": row, "reason": item.reason, "detail": item.detail, "raw": item.raw[:300]})
     totals.decoded = totals.fixes
     out = _finish_run(run, totals, dispatcher, quarantine)
     out["row_errors"] = errors
@@ -347,11 +369,14 @@ def captures_ingest(*, data: str | bytes, name: str, actor=None, batch_size: int
     for row, item in enumerate(parse_captures_csv(data), start=1):
         totals.read += 1
         if isinstance(item, VehicleCapture):
-            good.append(item)
-        else:
-            quarantine.add(item)
-            if len(errors) < 1000:
-                errors.append({"row": row, "reason": item.reason, "detail": item.detail, "raw": item.raw[:300]})
+            if len(item.plate) <= 20 and len(item.checkpoint_id) <= 60 and (item.plate + item.checkpoint_id).isprintable():
+                good.append(item)
+                continue
+            item = Quarantined("checkpoint", f"{item.checkpoint_id},{item.plate},{item.ts.isoformat()}".replace("\x00", "\\x00"),
+                               "bad_plate", "车牌或卡口编号过长或含不可打印字符", item.ts)
+        quarantine.add(item)
+        if len(errors) < 1000:
+            errors.append({"row": row, "reason": item.reason, "detail": item.detail, "raw": item.raw[:300]})
     totals.captures = totals.decoded = len(good)
     quarantine.flush()
     sent = 0

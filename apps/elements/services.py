@@ -113,6 +113,11 @@ def ingest_run_progress(
     return run
 
 
+def _storable(text: object, limit: int) -> str:
+    """Text a database column takes: NUL bytes (refused by PostgreSQL) written out as ``\\x00``."""
+    return str(text).replace("\x00", "\\x00")[:limit]
+
+
 def quarantine_record_many(*, run_id: int | None, items: Iterable[Quarantined]) -> Counter[str]:
     """Keep refused input with its reason; returns the count per reason."""
     rows: list[QuarantineRecord] = []
@@ -122,10 +127,10 @@ def quarantine_record_many(*, run_id: int | None, items: Iterable[Quarantined]) 
         rows.append(
             QuarantineRecord(
                 run_id=run_id,
-                source=str(q.source)[:40],
-                raw=str(q.raw)[:RAW_MAX_CHARS],
-                reason=str(q.reason)[:40],
-                detail=str(q.detail)[:RAW_MAX_CHARS],
+                source=_storable(q.source, 40),
+                raw=_storable(q.raw, RAW_MAX_CHARS),
+                reason=_storable(q.reason, 40),
+                detail=_storable(q.detail, RAW_MAX_CHARS),
                 data_ts=q.ts,
             )
         )

@@ -270,3 +270,51 @@ def test_detector_settings_per_township_and_season(api_for, users, demo_geo):
     assert landed == {"BD-9302"}  # 90 min < 150 min required in 高塘岛乡 this month; 定塘镇's rule is off season
     w = Warning.objects.get(vessels=["BD-9302"])
     assert w.evidence["rule"]["params"]["min_dwell_min"] == 30.0 and w.evidence["rule"]["area"] == "定塘镇"
+
+
+def test_bad_input_gets_a_clear_400_never_a_500(api_for, users, demo_geo):
+    c = api_for(users["commander"])
+    gid = demo_geo["demo-gt-01"].pk
+    cases = [
+        ("post", "/api/elements/positions/", b"\x00\xff\xfe garbage \x89PNG", "text/csv"),
+        ("post", "/api/elements/positions/", '{"not": "a list"', "application/json"),
+        ("post", "/api/elements/captures/", "checkpoint_id,plate,timestamp\n,,\n", "text/csv"),
+        ("post", "/api/elements/geofences/", {"name": "x", "kind": "pier", "status": "idle", "geometry": "nope"}, "json"),
+        ("post", "/api/elements/geofences/", {"name": "x", "kind": "pier", "status": "idle",
+                                              "geometry": {"type": "Point", "coordinates": "x"}}, "json"),
+        ("post", "/api/elements/geofences/", {"name": "x", "kind": "pier", "status": "idle",
+                                              "geometry": {"type": "LineString", "coordinates": [[121, 29], [121.1, 29.1]]}}, "json"),
+        ("patch", f"/api/elements/geofences/{gid}/", {"geometry": {"type": "Point", "coordinates": [500, 29]}}, "json"),
+        ("put", "/api/elements/risk-model/", {"matrix": "identity"}, "json"),
+        ("put", "/api/elements/risk-model/", {"matrix": [[1, -2], [0.5, 1]]}, "json"),
+        ("post", "/api/elements/detector-settings/", {"township": "", "params": {"idle_pier_landing": 5}}, "json"),
+        ("post", "/api/elements/detector-settings/", {"params": {"rendezvous": {"max_distance_m": "far"}}}, "json"),
+        ("post", "/api/elements/detector-settings/", {"month_from": 13, "params": {}}, "json"),
+        ("post", "/api/elements/watchlist/", {"kind": "rocket", "value": "x"}, "json"),
+        ("get", "/api/elements/warnings/?start_after=yesterday", None, None),
+        ("get", "/api/elements/tides/windows/?date=2026-13-45", None, None),
+        ("get", "/api/elements/vessels/?since=last+week", None, None),
+    ]
+    for method, url, body, ctype in cases:
+        if body is None:
+            res = getattr(c, method)(url)
+        elif ctype == "json":
+            res = getattr(c, method)(url, body, format="json")
+        else:
+            res = getattr(c, method)(url, body, content_type=ctype)
+        assert res.status_code == 400, (url, body, res.status_code, res.content[:300])
+        assert res.json(), url
+    assert Geofence.objects.get(pk=gid).geometry == demo_geo["demo-gt-01"].geometry  # nothing half-written
+
+
+def test_control_characters_and_overlong_ids_are_quarantined_not_stored(api_for, users):
+    body = (
+        "source,vessel_id,timestamp,lat,lon,sog,cog\n"
+        "beidou,BD\x00X,2026-11-20T01:00:00+08:00,29.0,121.8,0,0\n"
+        f"beidou,{'9' * 60},2026-11-20T01:00:00+08:00,29.0,121.8,0,0\n"
+        "beidou,BD-OK,2026-11-20T01:00:00+08:00,29.0,121.8,0,0\n"
+    )
+    res = api_for(users["duty"]).post("/api/elements/positions/", body, content_type="text/csv")
+    assert res.status_code == 400
+    assert [e["reason"] for e in res.json()["errors"]] == ["bad_vessel_id", "bad_vessel_id"]
+    assert list(StoredFix.objects.values_list("vessel__external_id", flat=True)) == ["BD-OK"]

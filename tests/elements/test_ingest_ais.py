@@ -111,6 +111,31 @@ def test_positions_match_the_independent_libais_decodes():
     assert checked >= 2
 
 
+def test_positions_match_the_libais_type_examples_and_out_of_range_ones_are_refused():
+    totals = run_json("ingest_ais", str(AIS / "libais_typeexamples.nmea"))
+    expected = [json.loads(line) for line in (AIS / "libais_typeexamples.json").read_text().splitlines() if line.strip()]
+    by_mmsi: dict[str, list] = {}
+    for row in StoredFix.objects.select_related("vessel"):
+        by_mmsi.setdefault(row.vessel.external_id, []).append(row)
+    compared = refused = 0
+    for exp in expected:
+        if exp.get("type") not in (1, 2, 3, 18, 19, 27) or "lon" not in exp:
+            continue
+        lon, lat = exp["lon"], exp["lat"]
+        rows = by_mmsi.get(str(exp["mmsi"]), [])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            assert rows == []  # impossible position: quarantined, not stored
+            refused += 1
+            continue
+        if lon == 181 or lat == 91:
+            continue  # "not available"
+        assert len(rows) == 1
+        assert abs(rows[0].lon - lon) < 3e-5 and abs(rows[0].lat - lat) < 3e-5
+        compared += 1
+    assert compared >= 3 and refused == 2
+    assert totals["quarantined"]["bad_position"] == 2
+
+
 def test_static_reports_keep_the_registry_current_and_unknown_vessels_are_registered_as_unknown():
     run_json("ingest_ais", str(AIS / "libais_typeexamples.nmea"))
     expected = [json.loads(line) for line in (AIS / "libais_typeexamples.json").read_text().splitlines() if line.strip()]
