@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from .models import COORD_SCALE, Geofence, StoredFix, VehicleCaptureRecord, Vessel, Warning
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+#: A replay also takes the vessels seen this close to the warning in the days before it.
+REPLAY_NEAR_M = 5000.0
 
 
 # ------------------------------------------------------------------------------ warnings
@@ -202,11 +204,12 @@ def _cosine_curve(rows, start: datetime, end: datetime, points: int) -> list[dic
 def warning_replay(*, warning: Warning) -> dict[str, Any]:
     """Re-run the pipeline, in memory, on the stored fixes of the warning's vessels and time.
 
-    The replay starts early enough for the repeat-visit window and the history factor
-    (``history_days`` + 4 days before the warning), takes the checkpoint captures and field
-    signals the live run could have seen, and uses the weights and thresholds recorded in
-    the warning's rule. It reproduces when the last event of the same episode has the same
-    kind, level and score. Nothing is written.
+    The replay takes the warning's vessels from early enough for the history factor
+    (``history_days`` + 4 days before the warning), the other vessels seen within
+    ``REPLAY_NEAR_M`` of its place in the 4.5 days before (a group's earlier landings, a scout
+    boat), the checkpoint captures and field signals the live run could have seen, and the
+    weights and thresholds recorded in the warning's rule. It reproduces when the last event
+    of the same episode has the same kind, level and score. Nothing is written.
     """
     from .convert import stored_to_fix
     from .domain.model import VehicleCapture
@@ -221,16 +224,41 @@ def warning_replay(*, warning: Warning) -> dict[str, Any]:
     lookback = timedelta(days=float(ctx.config.history_days) + 4)
     t0 = warning.start - lookback
     t1 = warning.end + timedelta(hours=6)
-    vessels = {v.pk: v for v in Vessel.objects.filter(external_id__in=list(warning.vessels))}
-    rows = (
-        StoredFix.objects.filter(vessel_id__in=list(vessels), ts__gte=t0, ts__lte=t1)
-        .order_by("ts", "vessel_id")
+    own = {v.pk: v for v in Vessel.objects.filter(external_id__in=list(warning.vessels))}
+    # vessels that were near the place in the days before (a group's earlier landings, a scout
+    # boat, a partner vessel): the rules that pair vessels need them to see the same episode
+    near_from = warning.start - timedelta(days=4.5)
+    others: dict[int, Vessel] = {}
+    if warning.lon is not None and warning.lat is not None:
+        import math
+
+        dlat = REPLAY_NEAR_M / 111_320.0
+        dlon = dlat / max(math.cos(math.radians(warning.lat)), 0.01)
+        near_ids = (
+            StoredFix.objects.filter(
+                ts__gte=near_from, ts__lte=t1,
+                lon_e7__gte=round((warning.lon - dlon) * COORD_SCALE), lon_e7__lte=round((warning.lon + dlon) * COORD_SCALE),
+                lat_e7__gte=round((warning.lat - dlat) * COORD_SCALE), lat_e7__lte=round((warning.lat + dlat) * COORD_SCALE),
+            ).exclude(vessel_id__in=list(own)).values_list("vessel_id", flat=True).distinct()
+        )
+        others = {v.pk: v for v in Vessel.objects.filter(pk__in=list(near_ids))}
+    vessels = {**own, **others}
+    rows = list(
+        StoredFix.objects.filter(vessel_id__in=list(own), ts__gte=t0, ts__lte=t1)
         .values_list("vessel_id", "ts", "lon_e7", "lat_e7", "sog_dkn", "cog_ddeg")
+        .iterator(chunk_size=5000)
     )
+    if others:
+        rows += list(
+            StoredFix.objects.filter(vessel_id__in=list(others), ts__gte=near_from, ts__lte=t1)
+            .values_list("vessel_id", "ts", "lon_e7", "lat_e7", "sog_dkn", "cog_ddeg")
+            .iterator(chunk_size=5000)
+        )
+    rows.sort(key=lambda r: (r[1], r[0]))
     fixes = [
         stored_to_fix(source=vessels[vid].source, vessel_id=vessels[vid].external_id, ts=ts, lon_e7=lon, lat_e7=lat,
                       sog_dkn=sog, cog_ddeg=cog)
-        for vid, ts, lon, lat, sog, cog in rows.iterator(chunk_size=5000)
+        for vid, ts, lon, lat, sog, cog in rows
     ]
     captures: list[VehicleCapture] = []
     if warning.kind == Warning.Kind.VEHICLE_VESSEL or (warning.evidence or {}).get("details", {}).get("vehicle_captures"):

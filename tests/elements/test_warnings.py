@@ -159,6 +159,13 @@ def test_the_demo_county_has_warnings_of_several_kinds(demo_geo, django_capture_
     kinds = set(Warning.objects.values_list("kind", flat=True))
     assert {"idle_pier_landing", "repeat_visit", "dark_vessel", "rendezvous", "scout_boat", "vehicle_vessel"} <= kinds
     assert "demo tracks" in out.getvalue()
+    # every one of them replays from the stored fixes (and captures) to the same kind, level and score,
+    # the ones that pair vessels (group repeat, scout, a landing corroborated by its scout) included
+    from apps.elements.selectors import warning_replay
+
+    for w in Warning.objects.exclude(kind="field_report"):
+        result = warning_replay(warning=w)
+        assert result["reproduced"], (w.kind, result)
     again = io.StringIO()
     n = Warning.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
