@@ -105,4 +105,23 @@ def subject_describe(subject) -> SubjectInfo:
         lat = float(lat) if lat is not None else None
     except (TypeError, ValueError):
         lon = lat = None
+    if not township and lon is not None and lat is not None:
+        township = township_near(lon_deg=lon, lat_deg=lat)
     return SubjectInfo(title=str(title)[:200], level=level, kind=kind, lon=lon, lat=lat, township=str(township)[:60])
+
+
+def township_near(*, lon_deg: float, lat_deg: float, max_distance_m: float = 5000.0) -> str:
+    """The township of the nearest registered place (pier, cove, beach...) within ``max_distance_m``; else ""."""
+    import math
+
+    from apps.elements.models import Geofence
+
+    best, best_m = "", max_distance_m
+    cos_lat = math.cos(math.radians(lat_deg))
+    for name, c_lon, c_lat in Geofence.objects.exclude(township="").values_list("township", "centroid_lon", "centroid_lat"):
+        dx_m = (c_lon - lon_deg) * 111_320.0 * cos_lat
+        dy_m = (c_lat - lat_deg) * 110_574.0
+        distance_m = math.hypot(dx_m, dy_m)
+        if distance_m < best_m:
+            best, best_m = name, distance_m
+    return best

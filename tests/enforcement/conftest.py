@@ -36,10 +36,12 @@ def make_warning(pier):
     def make(level="orange", kind="idle_pier_landing", geofence=pier, **extra):
         counter["n"] += 1
         now = timezone.now()
+        extra.setdefault("lon", 121.955)
+        extra.setdefault("lat", 29.205)
         return Warning.objects.create(
             kind=kind, level=level, score={"red": 90, "orange": 75, "yellow": 60, "blue": 40}[level],
             episode_key=f"test:{kind}:{counter['n']}:{now.timestamp()}", geofence=geofence,
-            lon=121.955, lat=29.205, start=now - timedelta(minutes=40), end=now, evidence={"rule": kind}, **extra,
+            start=now - timedelta(minutes=40), end=now, evidence={"rule": kind}, **extra,
         )
 
     return make

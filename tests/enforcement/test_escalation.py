@@ -15,6 +15,36 @@ from apps.enforcement.tasks import escalate_overdue
 pytestmark = pytest.mark.django_db
 
 
+def listen(group):
+    """Subscribe to a live group; returns a function giving the next pushed message (at most 10 s wait).
+
+    With Redis (production) the push reaches the channel layer; on the embedded default a
+    process without the web server writes it to the core outbox, which is read instead.
+    """
+    import asyncio
+
+    from channels.layers import InMemoryChannelLayer
+
+    from apps.core.models import LiveEvent
+
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        def from_outbox():
+            row = LiveEvent.objects.filter(group=group).order_by("id").first()
+            assert row is not None, f"nothing pushed to {group}"
+            row.delete()
+            return {"event": row.event, "payload": row.payload}
+
+        return from_outbox
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+
+    async def receive():
+        return await asyncio.wait_for(layer.receive(channel), timeout=10)
+
+    return lambda: async_to_sync(receive)()
+
+
 @pytest.fixture
 def dispatch(plans, users, make_warning):
     return services.dispatch_subject(subject=make_warning(level="orange"), actor=users["duty"])
@@ -51,11 +81,8 @@ def test_overdue_tasks_are_escalated_once_and_notified(dispatch, users, recorder
     coast_task = dispatch.tasks.get(department__code="coastguard")
     Task.objects.filter(pk=police_task.pk).update(ack_due_at=timezone.now() - timedelta(minutes=3))
 
-    layer = get_channel_layer()
-    dept_channel = async_to_sync(layer.new_channel)()
-    head_channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(live.group_department(police_task.department_id), dept_channel)
-    async_to_sync(layer.group_add)(live.group_user(head.pk), head_channel)
+    dept_next = listen(live.group_department(police_task.department_id))
+    head_next = listen(live.group_user(head.pk))
 
     with django_capture_on_commit_callbacks(execute=True):
         escalated = escalate_overdue.delay().get()  # the beat job's task (eager in unit tests)
@@ -71,8 +98,8 @@ def test_overdue_tasks_are_escalated_once_and_notified(dispatch, users, recorder
     assert {"13800000000", "user:police_head", "dept:antismuggling"} <= recipients
     assert all("码头布控" in n.title for n in recorder if n.title.startswith("任务超时升级"))
 
-    for channel in (dept_channel, head_channel):
-        msg = async_to_sync(layer.receive)(channel)
+    for next_message in (dept_next, head_next):
+        msg = next_message()
         assert msg["event"] == "task.escalated" and msg["payload"]["id"] == t.pk and msg["payload"]["state"] == "escalated"
 
     # run again: nothing more (once per missed deadline)
@@ -111,13 +138,10 @@ def test_closed_and_rejected_tasks_never_escalate(dispatch, users):
 
 
 def test_new_task_is_pushed_and_notified(plans, users, make_warning, recorder, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    police_dept = users["police"].department_id
-    async_to_sync(layer.group_add)(live.group_department(police_dept), channel)
+    next_message = listen(live.group_department(users["police"].department_id))
     with django_capture_on_commit_callbacks(execute=True):
         dispatch = services.dispatch_subject(subject=make_warning(level="orange"), actor=users["duty"])
     task = dispatch.tasks.get(department__code="police")
-    msg = async_to_sync(layer.receive)(channel)
+    msg = next_message()
     assert msg["event"] == "task.new" and msg["payload"]["id"] == task.pk
     assert any(n.recipient == "dept:police" and "码头布控" in n.title for n in recorder)

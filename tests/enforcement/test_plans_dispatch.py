@@ -90,7 +90,7 @@ def test_unknown_township_goes_to_the_operations_centre_for_reassignment(plans, 
     from apps.elements.models import Geofence
 
     far = Geofence.objects.create(name="无属地锚地", kind="anchorage", township="", geometry={}, centroid_lon=122.1, centroid_lat=29.1)
-    dispatch = services.dispatch_subject(subject=make_warning(level="blue", geofence=far), actor=users["duty"])
+    dispatch = services.dispatch_subject(subject=make_warning(level="blue", geofence=far, lon=122.1, lat=29.1), actor=users["duty"])
     task = dispatch.tasks.get()
     assert task.department.code == "antismuggling"
     assert "改派" in task.instructions
@@ -229,3 +229,15 @@ def test_plans_api_edit_and_validation(plans, users, api_for, departments):
     assert DispatchPlan.objects.get(pk=plan.pk).auto_dispatch_min_level == "yellow"
     bad_level = api_for(users["commander"]).patch(f"/api/enforcement/plans/{plan.pk}/", {"auto_dispatch_min_level": "purple"}, format="json")
     assert bad_level.status_code == 400
+
+
+def test_a_subject_with_only_a_position_goes_to_the_township_of_the_nearest_place(plans, users, pier, monkeypatch):
+    from apps.elements.models import Geofence
+
+    far = Geofence.objects.create(name="远处锚地", kind="anchorage", township="", geometry={}, centroid_lon=122.5, centroid_lat=29.5)
+    near_lon, near_lat = 121.957, 29.207  # ~300 m from the Gaotang pier's centroid
+    monkeypatch.setattr(Geofence, "lon", near_lon, raising=False)
+    monkeypatch.setattr(Geofence, "lat", near_lat, raising=False)
+    dispatch = services.dispatch_subject(subject=far, actor=users["duty"], level="blue")
+    assert dispatch.township == "高塘岛乡"
+    assert dispatch.tasks.get().department.code == "gaotang"
