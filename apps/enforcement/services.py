@@ -567,14 +567,15 @@ def task_verify(*, task: Task, actor, note: str = "") -> Task:
 
     done = _transition(task=task, actor=actor, action="verify", check=lambda t, a: _require_command(a, "核实办结任务"),
                        event_kind=TaskEvent.Kind.VERIFIED, mutate=mutate, note=note)
-    _close_warning_if_done(done)
+    _close_warning_if_done(done, actor=actor)
     return done
 
 
-def _close_warning_if_done(task: Task) -> None:
+def _close_warning_if_done(task: Task, *, actor) -> None:
+    """The loop closes: when every task of a warning's dispatch is verified, the warning is closed."""
     if task.warning_id is None:
         return
-    with transaction.atomic():
+    with _audit_actor(actor), transaction.atomic():
         if Task.objects.filter(dispatch_id=task.dispatch_id).exclude(state=Task.State.CLOSED).exists():
             return
         warning = Warning.objects.select_for_update().filter(pk=task.warning_id).first()

@@ -231,3 +231,20 @@ def test_api_full_path_with_feedback_form(police_task, users, api_for, media, pn
     assert body["state"] == "feedback_submitted" and len(body["attachments"]) == 1
     assert body["attachments"][0]["content_type"] == "image/png"
     assert duty.post(base + "verify/").json()["state"] == "closed"
+
+
+def test_the_warning_closes_when_all_its_tasks_are_verified(dispatch, users, more_users):
+    from apps.elements.models import Warning
+
+    actors = {"police": users["police"], "coastguard": users["coastguard"], "customs": users["customs"], "gaotang": more_users["gaotang"]}
+    tasks = list(dispatch.tasks.select_related("department"))
+    for i, task in enumerate(tasks):
+        actor = actors[task.department.code]
+        t = services.task_acknowledge(task=task, actor=actor)
+        t = services.task_start(task=t, actor=actor)
+        t = feedback(t, actor, result="nothing_found", text="到场核查，未发现异常情况。")
+        services.task_verify(task=t, actor=users["duty"])
+        expected = Warning.Status.CLOSED if i == len(tasks) - 1 else Warning.Status.DISPATCHED
+        assert Warning.objects.get(pk=dispatch.warning_id).status == expected
+    entry = LogEntry.objects.get_for_object(dispatch.warning).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
+    assert entry.changes_dict["status"] == ["dispatched", "closed"] and entry.actor == users["duty"]
