@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -74,6 +75,7 @@ class MobileTodayView(APIView):
 
     permission_classes = [FieldOnly]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         now = timezone.now()
         plans = selectors.plans_for_worker(user=request.user, now=now)
@@ -202,6 +204,7 @@ class AttendanceView(APIView):
 
     permission_classes = [roles_allowed(*COMMAND_ROLES, *DEPARTMENT_ROLES, read_roles=[*READ_ALL_ROLES, *FIELD_ROLES])]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         today = selectors.night_of(timezone.now())
         date_to = _date(request.query_params.get("date_to"), today)
@@ -250,6 +253,7 @@ class ComplianceView(APIView):
 
     permission_classes = [roles_allowed(*COMMAND_ROLES, *DEPARTMENT_ROLES, read_roles=[Role.AUDITOR])]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         township = request.query_params.get("township")
         rows = selectors.site_compliance(
@@ -285,6 +289,7 @@ class DeviceHeartbeatView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         if is_ratelimited(request, group="sources.heartbeat", key="ip", rate="600/m", increment=True):
             return error("心跳过于频繁。", status=429)

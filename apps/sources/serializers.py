@@ -1,7 +1,10 @@
 """Small input/output serializers of the source-governance API (no logic: services decide)."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import selectors
@@ -26,6 +29,7 @@ def photo_url(photo_id: int) -> str:
     return reverse("sources:photo", args=[photo_id])
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class PhotoUrlsField(serializers.Field):
     """A many-to-many of photos as a list of URLs served by ``sources:photo``."""
 
@@ -58,13 +62,13 @@ class GridTeamSerializer(serializers.ModelSerializer):
         model = GridTeam
         fields = ["id", "name", "grid", "grid_name", "township", "active", "members", "places"]
 
-    def get_members(self, team):
+    def get_members(self, team) -> list[dict[str, Any]]:
         return [
             {"user": m.user_id, "name": str(m.user), "role": m.role, "role_label": m.get_role_display()}
             for m in team.members.all()
         ]
 
-    def get_places(self, team):
+    def get_places(self, team) -> list[dict[str, Any]]:
         return [{"id": g.id, "name": g.name, "kind": g.kind} for g in team.geofences.all()]
 
 
@@ -84,7 +88,7 @@ class PatrolPlanSerializer(serializers.ModelSerializer):
             "window_start", "peak", "window_end", "window_label", "status", "status_label", "checked_in_at", "flagged_at",
         ]
 
-    def get_window_label(self, plan):
+    def get_window_label(self, plan) -> str:
         return selectors.fmt_window(plan.window_start, plan.window_end)
 
 
@@ -97,7 +101,7 @@ class CheckinSerializer(serializers.ModelSerializer):
         model = Checkin
         fields = ["id", "plan", "place", "user", "user_name", "lon", "lat", "accuracy_m", "at", "received_at", "photo", "client_uuid"]
 
-    def get_photo(self, checkin):
+    def get_photo(self, checkin) -> str:
         return photo_url(checkin.photo_id)
 
 
@@ -118,7 +122,7 @@ class GridReportSerializer(serializers.ModelSerializer):
             "client_uuid", "signalled_at", "signal_error", "dispatched_at", "repair_task",
         ]
 
-    def get_repair_task(self, report):
+    def get_repair_task(self, report) -> int | None:
         task = report.repair_tasks.order_by("id").first()
         return task.id if task else None
 

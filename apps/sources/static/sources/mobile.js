@@ -9,6 +9,8 @@
   const T = JSON.parse(document.getElementById("m-text").textContent);
   const API = { today: "/api/sources/mobile/today/", checkin: "/api/sources/checkins/", report: "/api/sources/reports/" };
   const $ = (sel) => document.querySelector(sel);
+  // Items are kept per account: a phone shared by two grid workers never sends one's record as the other's.
+  const ME = document.getElementById("m-status").dataset.user;
   const esc = (s) => (window.XS ? XS.esc(s) : String(s));
 
   // ---------------------------------------------------------------- IndexedDB
@@ -79,7 +81,7 @@
   }
 
   async function renderQueue() {
-    const items = await queue.all();
+    const items = (await queue.all()).filter((i) => i.owner === ME);  // another account's stay hidden until it signs in
     const pending = items.filter((i) => i.state === "pending");
     $("#queue-count").textContent = String(pending.length);
     $("#queue-list").innerHTML = items.map((i) => `
@@ -89,7 +91,7 @@
           ? `<div class="refused-reason">${esc(T.refused)}：${esc(i.error)}</div><button type="button" class="m-btn small" data-delete="${esc(i.uuid)}">${esc(T.delete)}</button>`
           : `<div class="muted">${esc(T.pending)}（${i.files.length} 张照片）</div>`}
       </li>`).join("");
-    const done = (await meta.get("done")) || [];
+    const done = (await meta.get(`done:${ME}`)) || [];
     $("#done-list").innerHTML = done.map((d) => `
       <li class="m-item ok"><b>${esc(d.label)}</b> <span class="muted">${esc(XS.fmtTime(d.at))}</span>
       <div>${esc(d.replayed ? T.replayed : T.uploaded)} #${esc(d.id)}</div></li>`).join("");
@@ -132,7 +134,7 @@
     retryTimer = setTimeout(sync, 15000);
   }
   async function doSync() {
-    const pending = (await queue.all()).filter((i) => i.state === "pending");
+    const pending = (await queue.all()).filter((i) => i.state === "pending" && i.owner === ME);
     if (!pending.length) { setSync("idle"); await renderQueue(); return; }
     if (!navigator.onLine) { setSync("offline"); return; }
     setSync("syncing");
@@ -145,9 +147,9 @@
       }
       if (res.ok) {
         await queue.del(item.uuid);
-        const done = (await meta.get("done")) || [];
+        const done = (await meta.get(`done:${ME}`)) || [];
         done.unshift({ label: item.label, at: new Date().toISOString(), id: res.body && res.body.id, replayed: !!(res.body && res.body.replayed) });
-        await meta.set("done", done.slice(0, 20));
+        await meta.set(`done:${ME}`, done.slice(0, 20));
         showResult(`${item.label}：${res.body && res.body.replayed ? T.replayed : T.uploaded}`, "ok");
       } else if (res.status === 401 || (res.status === 403 && !(res.body && Array.isArray(res.body.detail)))) {
         setSync("auth"); await renderQueue(); return;
@@ -168,7 +170,7 @@
 
   async function enqueue(kind, label, fields, files) {
     const item = {
-      uuid: uuid4(), kind, label, fields, state: "pending", error: "", created: new Date().toISOString(),
+      uuid: uuid4(), owner: ME, kind, label, fields, state: "pending", error: "", created: new Date().toISOString(),
       files: files.map((f) => ({ field: f.field, name: f.file.name || "photo.jpg", blob: new Blob([f.file], { type: f.file.type || "image/jpeg" }) })),
     };
     await queue.put(item);
@@ -197,10 +199,10 @@
   async function loadToday() {
     try {
       today = await XS.api(API.today);
-      await meta.set("today", today);
+      await meta.set(`today:${ME}`, today);
       $("#plans-note").textContent = "";
     } catch (e) {
-      const cached = await meta.get("today");
+      const cached = await meta.get(`today:${ME}`);
       if (cached) { today = cached; $("#plans-note").textContent = T.offline_data; }
     }
     renderPlans();
@@ -351,6 +353,6 @@
     document.documentElement.dataset.mobileReady = "1";
   }
 
-  window.XSMobile = { sync, queueCount: async () => (await queue.all()).filter((i) => i.state === "pending").length };
+  window.XSMobile = { sync, queueCount: async () => (await queue.all()).filter((i) => i.state === "pending" && i.owner === ME).length };
   document.addEventListener("DOMContentLoaded", start);
 })();
