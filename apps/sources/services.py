@@ -129,7 +129,8 @@ def _ops_centre_codes() -> list[str]:
 
 
 def _notify_after_commit(recipients: Iterable[str], title: str, body: str, link: str = "") -> None:
-    recips = [r for r in dict.fromkeys(recipients) if r]
+    """Notify departments (by code; sent as ``dept:<code>``, as the enforcement module does) after commit."""
+    recips = [f"dept:{r}" for r in dict.fromkeys(recipients) if r]
 
     def send() -> None:
         for r in recips:

@@ -69,7 +69,7 @@ def test_a_silent_camera_goes_down_and_gets_one_repair_task(client, camera, djan
     assert task.source == RepairTask.Source.DEVICE_DOWN and task.state == RepairTask.State.OPEN
     assert task.department.code == "police" and "未收到心跳" in task.description
     assert {m["event"] for m in listener.events()} >= {events.FACILITY_DOWN, events.REPAIR_CHANGED}
-    assert [n.recipient for n in RecordingBackend.sent] == ["police"]
+    assert [n.recipient for n in RecordingBackend.sent] == ["dept:police"]
     # the next checks add nothing; the down state is on the audit trail
     assert services.facilities_check_heartbeats(now=later + timedelta(minutes=30)) == []
     assert RepairTask.objects.filter(facility=camera).count() == 1

@@ -68,7 +68,7 @@ def test_goods_without_a_legal_source_are_flagged_into_the_warning_flow(api_for,
     assert finding.kind == "no_legal_source" and finding.flagged and finding.goods == "冻鸡爪"
     signal = FieldSignal.objects.get(ref=f"sources.marketfinding:{finding.id}")
     assert signal.kind == "illegal_goods" and (signal.lon, signal.lat) == (121.94, 29.2)
-    assert [n.recipient for n in RecordingBackend.sent] == ["antismuggling"]
+    assert [n.recipient for n in RecordingBackend.sent] == ["dept:antismuggling"]
     # dispatched through enforcement by the operations centre
     assert api_for(market).post(f"/api/sources/findings/{finding.id}/dispatch/").status_code == 403
     assert api_for(users["customs"]).post(f"/api/sources/findings/{finding.id}/dispatch/").status_code == 403

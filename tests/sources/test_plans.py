@@ -94,7 +94,7 @@ def test_missed_checkins_are_flagged_to_the_township_and_the_operations_centre(p
     pushed = [m for m in listener.events() if m["event"] == events.CHECKIN_MISSED]
     assert len(pushed) == 2  # the operations centre's group and the township's group
     assert pushed[0]["payload"]["plans"] == [missed.id]
-    assert {n.recipient for n in RecordingBackend.sent} == {"gaotang", "antismuggling"}
+    assert {n.recipient for n in RecordingBackend.sent} == {"dept:gaotang", "dept:antismuggling"}
     assert all(patrol.pier.name in n.body for n in RecordingBackend.sent)
     # idempotent: nothing new the next time
     with django_capture_on_commit_callbacks(execute=True):

@@ -54,7 +54,7 @@ def test_suspicious_report_feeds_the_warning_score_once(api_for, users, patrol, 
     assert again.status_code == 200 and again.json()["id"] == report.id and again.json()["replayed"] is True
     assert GridReport.objects.count() == 1 and FieldSignal.objects.count() == 1
     assert services.pending_signals_retry() == 0
-    assert {n.recipient for n in RecordingBackend.sent} == {"gaotang", "antismuggling"}
+    assert {n.recipient for n in RecordingBackend.sent} == {"dept:gaotang", "dept:antismuggling"}
 
 
 def test_a_suspicious_report_is_dispatched_with_one_click(api_for, users, patrol, django_capture_on_commit_callbacks):
