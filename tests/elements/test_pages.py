@@ -9,16 +9,6 @@ from apps.elements.models import Warning
 from .conftest import landing_fixes, local_night, positions_csv, run_json
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an event loop marked running in this thread; the ORM calls of
-    these tests (and the flush after them) are plain synchronous ones, so Django's async-safety
-    guard is lifted for this module (module scope: it outlives the flush)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
 @pytest.mark.django_db
 def test_pages_check_roles(client, users):
     for who in ("commander", "duty", "police", "police_head", "auditor"):
