@@ -12,7 +12,6 @@ batches of a vessel are processed in the order they were read (see ``state.py``)
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field

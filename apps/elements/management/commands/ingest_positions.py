@@ -24,7 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     def handle(self, *args, **opts):
-        from apps.core.models import User  # noqa: F401  (apps loaded)
         from apps.elements.ingest import positions_ingest
 
         path = Path(opts["file"])
