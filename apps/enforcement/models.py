@@ -273,7 +273,11 @@ class Task(models.Model):
     class Meta:
         ordering = ["-assigned_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["dispatch", "slot"], name="task_one_per_slot")]
-        indexes = [models.Index(fields=["department", "state"])]
+        indexes = [
+            models.Index(fields=["department", "state"]),
+            models.Index(fields=["assigned_at"]),  # cockpit trends and evaluation windows
+            models.Index(fields=["closed_at"]),
+        ]
         verbose_name = _("执法任务")
         verbose_name_plural = _("执法任务")
 
