@@ -135,13 +135,17 @@ class Processes:
                 proc.kill()
 
 
-@pytest.fixture(scope="session")
-def live_server_url(django_db_setup, django_db_blocker):
-    """A real daphne (ASGI: HTTP + WebSocket) serving the test database."""
+@pytest.fixture
+def live_server_url(request, django_db_setup, django_db_blocker):
+    """A real daphne (ASGI: HTTP + WebSocket) serving the test database.
+
+    One per test: flushing the database between transactional tests recreates content
+    types with new ids, which a long-lived server would still hold in its caches.
+    """
     procs = Processes()
     port = _free_port()
     with django_db_blocker.unblock():
-        procs.start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "xiangshan.asgi:application"], "daphne.log")
+        procs.start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "xiangshan.asgi:application"], f"daphne-{request.node.name[:80]}.log")
     try:
         _wait_port(port)
         yield f"http://127.0.0.1:{port}"
