@@ -807,6 +807,7 @@ def _warning_values(event) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
     """:func:`warning_upsert` that also says whether the warning was created."""
     if event.kind not in Warning.Kind.values:
@@ -830,8 +831,10 @@ def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
         warning.level = event.level  # below the lowest level: the warning keeps its last grade
     warning.save()
     _push_warning(warning, events.WARNING_UPDATED)
-    if Warning.LEVEL_RANK.get(warning.level, 0) > old_rank and warning.status == Warning.Status.OPEN:
-        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))  # escalated
+    escalated = Warning.LEVEL_RANK.get(warning.level, 0) > old_rank
+    if escalated and warning.status in (Warning.Status.OPEN, Warning.Status.DISPATCHED):
+        # enforcement adds the higher level's subtasks (its dispatch is idempotent per level)
+        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
     return warning, False
 
 

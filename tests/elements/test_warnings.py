@@ -197,3 +197,36 @@ def test_an_event_below_every_level_without_a_warning_to_update_is_refused_not_f
     _upsert_all([WarningEvent(action="update", episode_key="k-ok", level=None, **common)], counts)
     w = Warning.objects.get(episode_key="k-ok")
     assert w.level == "blue" and w.score == 12.0 and w.evidence["level_raw"] is None
+
+
+@pytest.mark.django_db
+def test_an_escalated_warning_goes_back_to_enforcement_even_when_already_dispatched(
+    demo_geo, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Orange → dispatched; the same episode turns red → handed over again (red's extra subtasks)."""
+    from datetime import UTC, datetime
+
+    import apps.enforcement.services as enforcement
+    from apps.elements.domain.pipeline import WarningEvent
+
+    handed = []
+    monkeypatch.setattr(enforcement, "warning_auto_dispatch", lambda *, warning_id: handed.append(warning_id))
+    pier = demo_geo["demo-gt-01"]
+    t0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+
+    def event(level, score, action):
+        return WarningEvent(action=action, episode_key="test:escalate", kind="idle_pier_landing", level=level,
+                            score=score, vessels=("412440001",), geofence_id=pier.pk, geofence_name=pier.name,
+                            start=t0, end=t0 + timedelta(minutes=60), ongoing=True, factors={}, contributions={},
+                            rule={}, tide_window=None, fixes=(), evidence={})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        w = services.warning_upsert(event=event("orange", 62.0, "new"))
+    assert handed == [w.pk]
+    services.warning_status_set(warning=w, status=Warning.Status.DISPATCHED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.warning_upsert(event=event("orange", 64.0, "update"))  # same level: nothing new
+    assert handed == [w.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.warning_upsert(event=event("red", 80.0, "update"))
+    assert handed == [w.pk, w.pk]
