@@ -219,6 +219,58 @@ def bench_locate(index: GeofenceIndex, fixes: list[PositionFix], batch: int) -> 
     }
 
 
+def _nmea_checksum(body: str) -> str:
+    c = 0
+    for ch in body:
+        c ^= ord(ch)
+    return f"{c:02X}"
+
+
+def encode_nmea(fixes: list[PositionFix]) -> list[str]:
+    """The fixes as real AIS type 1 sentences with an NMEA 4.10 tag block carrying the time."""
+    from pyais.encode import encode_dict
+
+    lines = []
+    for f in fixes:
+        (sentence,) = encode_dict(
+            {"type": 1, "mmsi": int(f.vessel_id), "lon": f.lon, "lat": f.lat,
+             "speed": f.sog_kn or 0.0, "course": f.cog_deg or 0.0},
+            radio_channel="A", talker_id="AI",
+        )
+        tag = f"c:{int(f.ts.timestamp())}"
+        lines.append(f"\\{tag}*{_nmea_checksum(tag)}\\{sentence}")
+    return lines
+
+
+def bench_decode(index: GeofenceIndex, lines: list[str], batch: int) -> dict[str, float]:
+    """AIS decoding alone (pyais through the stream decoder), then decode → geofence → detectors → warnings."""
+    from apps.elements.domain.nmea import AisStreamDecoder
+
+    received = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    decoder = AisStreamDecoder()
+    t = _time.perf_counter()
+    decoded = [m for line in lines for m in decoder.feed(line, received)]
+    t_decode = _time.perf_counter() - t
+    fixes = [m for m in decoded if isinstance(m, PositionFix)]
+
+    pipe, decoder = new_pipeline(index), AisStreamDecoder()
+    warnings = 0
+    t = _time.perf_counter()
+    c = _time.process_time()
+    for s in range(0, len(lines), batch):
+        out = [m for line in lines[s : s + batch] for m in decoder.feed(line, received)]
+        warnings += len(pipe.process([m for m in out if isinstance(m, PositionFix)]))
+    elapsed, cpu = _time.perf_counter() - t, _time.process_time() - c
+    return {
+        "sentences": len(lines),
+        "decoded_fixes": len(fixes),
+        "decode_fixes_per_s": len(lines) / t_decode,
+        "decode_to_warning_fixes_per_s": len(lines) / elapsed,
+        "decode_to_warning_fixes_per_cpu_s": len(lines) / cpu,
+        "warning_events": warnings,
+    }
+
+
 def new_pipeline(index: GeofenceIndex) -> TrackPipeline:
     known = {f"4130{v:05d}" for v in range(0, 200_000, 2)}  # half the fleet registered
     return TrackPipeline(
@@ -348,6 +400,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--memory-vessels", type=int, default=100_000)
     ap.add_argument("--latency-seconds", type=float, default=60.0)
+    ap.add_argument("--nmea-fixes", type=int, default=200_000, help="fixes encoded as NMEA for the decode stages")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=42)
@@ -366,6 +419,8 @@ def main() -> None:
     stream = make_stream(geofences, n_vessels=args.vessels, n_fixes=args.fixes, rng=rng)
     t_gen = _time.perf_counter() - t
 
+    lines = encode_nmea(stream.fixes[: args.nmea_fixes])
+    decode = bench_decode(index, lines, args.batch)
     locate = bench_locate(index, stream.fixes, args.batch)
     e2e = bench_end_to_end(index, stream.fixes, args.batch)
     latency = bench_latency(index, stream.fixes, rate=2_000.0, poll_s=0.1, seconds=args.latency_seconds)
@@ -386,6 +441,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "setup": {"geofences": args.geofences, "vessels": args.vessels, "fixes": len(stream.fixes),
                   "index_build_s": t_index, "stream_build_s": t_gen, "roles": dict(stream.roles)},
+        "decode": decode,
         "locate": locate,
         "end_to_end": e2e,
         "latency": latency,
@@ -395,6 +451,12 @@ def main() -> None:
     rows = [
         ("geofences / vessels / fixes", f"{args.geofences:,} / {args.vessels:,} / {len(stream.fixes):,}"),
         ("index build", f"{t_index:.2f} s"),
+        ("AIS decoding alone (NMEA with tag blocks)", f"{decode['decode_fixes_per_s']:,.0f} fixes/s"),
+        (
+            f"decode → geofence → detectors → warning ({decode['sentences']:,} sentences)",
+            f"{decode['decode_to_warning_fixes_per_s']:,.0f} fixes/s wall, "
+            f"{decode['decode_to_warning_fixes_per_cpu_s']:,.0f} per CPU-second",
+        ),
         ("STRtree.query(intersects) alone", f"{locate['strtree_query_fixes_per_s']:,.0f} fixes/s"),
         ("GeofenceIndex.locate", f"{locate['locate_fixes_per_s']:,.0f} fixes/s"),
         ("fixes inside a geofence", f"{locate['share_of_fixes_inside_a_geofence']:.1%}"),
