@@ -1,7 +1,10 @@
-"""Photo sanitising: real content type, size, and EXIF (GPS, device, time) removed.
+"""Photo cleaning shared by every module that accepts photos from people outside the
+operations centre (grid workers' check-ins and reports, the public's tips): real content
+type, size, and EXIF (GPS, device, time) removed.
 
-Plain functions over bytes (Pillow + filetype), no Django: the service layer turns
-:class:`PhotoRejected` into a ``ValidationError`` and stores the returned bytes.
+Plain functions over bytes (Pillow + filetype), no Django: each module's service turns
+:class:`PhotoRejected` into its own ``ValidationError`` and stores the returned bytes.
+(Case evidence in ``apps/enforcement`` is kept byte for byte instead: it is evidence.)
 
 A phone photo carries the exact GPS position, the phone's make and serial-like fields
 and the time in its EXIF block. The platform keeps the location it needs in its own
@@ -36,12 +39,15 @@ class CleanPhoto:
     sha256: str
 
 
-def sanitise_photo(raw: bytes, *, max_bytes: int) -> CleanPhoto:
+def sanitise_photo(
+    raw: bytes, *, max_bytes: int, max_edge_px: int | None = MAX_EDGE_PX, max_pixels: int = MAX_PIXELS
+) -> CleanPhoto:
     """Check ``raw`` is a JPEG/PNG/WebP of at most ``max_bytes`` and re-encode it without metadata.
 
     The content type is read from the bytes (magic numbers), never from the file name or
     the client's header. The image is rotated by its EXIF orientation first so that the
-    picture still looks right once the EXIF block is gone.
+    picture still looks right once the EXIF block is gone; with ``max_edge_px`` it is also
+    scaled down so that its longer edge is at most that many pixels.
     """
     if not raw:
         raise PhotoRejected("照片为空，请重新拍摄。")
@@ -55,7 +61,7 @@ def sanitise_photo(raw: bytes, *, max_bytes: int) -> CleanPhoto:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(raw))
-            if img.width * img.height > MAX_PIXELS:
+            if img.width * img.height > max_pixels:
                 raise PhotoRejected("照片像素过多，无法处理。")
             img.load()
     except PhotoRejected:
@@ -63,9 +69,12 @@ def sanitise_photo(raw: bytes, *, max_bytes: int) -> CleanPhoto:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoRejected("照片已损坏或无法读取，请重新拍摄。") from exc
     fmt = ALLOWED_MIME[mime]
-    img = ImageOps.exif_transpose(img)
-    if max(img.size) > MAX_EDGE_PX:
-        img.thumbnail((MAX_EDGE_PX, MAX_EDGE_PX))
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - a broken EXIF block: keep the pixels as they are
+        pass
+    if max_edge_px and max(img.size) > max_edge_px:
+        img.thumbnail((max_edge_px, max_edge_px))
     # Pixels only: a fresh image has no info dict, so no EXIF/XMP/ICC/comments are written.
     if fmt == "JPEG":
         img = img.convert("RGB")

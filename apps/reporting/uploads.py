@@ -15,13 +15,12 @@ submission is valid.
 from __future__ import annotations
 
 import hashlib
-import io
-import warnings
 from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+from apps.core.photos import ALLOWED_MIME, PhotoRejected, sanitise_photo
 
 MAX_FILES = 5
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -80,36 +79,12 @@ def upload_clean(*, name: str, data: bytes, declared_type: str = "") -> CleanFil
 def image_reencode(*, data: bytes, pil_format: str, label: str = "") -> bytes:
     """Decode ``data`` and encode its pixels again as ``pil_format``, with no metadata at all."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            if img.format != pil_format:
-                raise ValidationError(f"文件「{label}」的扩展名或类型与实际内容不符。", code="type_mismatch")
-            if img.width * img.height > MAX_PIXELS:
-                raise ValidationError(f"照片「{label}」像素过大。", code="too_large")
-            img.load()
-            try:
-                img = ImageOps.exif_transpose(img)
-            except Exception:  # a broken EXIF block: keep the pixels as they are
-                pass
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(f"照片「{label}」已损坏或无法识别。", code="bad_image") from None
-    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-    mode = "RGBA" if has_alpha and pil_format != "JPEG" else "RGB"
-    if img.mode == "L" and not has_alpha:
-        mode = "L"
-    pixels = img.convert(mode)
-    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())  # a new image: no info, no EXIF, no ICC
-    out = io.BytesIO()
-    if pil_format == "JPEG":
-        clean.save(out, "JPEG", quality=88, optimize=True)
-    elif pil_format == "WEBP":
-        clean.save(out, "WEBP", quality=85)
-    else:
-        clean.save(out, "PNG", optimize=True)
-    return out.getvalue()
+        clean = sanitise_photo(data, max_bytes=MAX_IMAGE_BYTES, max_edge_px=None, max_pixels=MAX_PIXELS)
+    except PhotoRejected as exc:
+        raise ValidationError(f"照片「{label}」：{exc}", code="bad_image") from None
+    if ALLOWED_MIME[clean.content_type] != pil_format:
+        raise ValidationError(f"文件「{label}」的扩展名或类型与实际内容不符。", code="type_mismatch")
+    return clean.data
 
 
 def mp4_metadata_strip(*, data: bytes, label: str = "") -> bytes:

@@ -31,7 +31,7 @@ from apps.core.roles import COMMAND_ROLES, FIELD_ROLES
 from apps.elements.models import Geofence
 
 from . import events, geo, selectors
-from .images import PhotoRejected, sanitise_photo
+from apps.core.photos import PhotoRejected, sanitise_photo
 from .models import (
     DEVICE_KINDS,
     Checkin,
