@@ -10,6 +10,7 @@ from pyproj import Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+
 def geometry_of(geojson: dict[str, Any]) -> BaseGeometry | None:
     """A shapely geometry from a GeoJSON geometry, Feature or single-feature FeatureCollection."""
     if not isinstance(geojson, dict):
@@ -27,10 +28,12 @@ def geometry_of(geojson: dict[str, Any]) -> BaseGeometry | None:
         return None
     return None if geom.is_empty else geom
 
+
 @lru_cache(maxsize=256)
 def _to_local_m(lon0: float, lat0: float) -> Transformer:
     crs = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
 
 def distance_outside_m(geom: BaseGeometry, *, lon: float, lat: float) -> float:
     """0 when (lon, lat) is inside or on ``geom``; else the distance in metres to its edge.
