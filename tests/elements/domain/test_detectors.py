@@ -30,7 +30,7 @@ from apps.elements.domain.pipeline import TrackPipeline
 
 SH = ZoneInfo("Asia/Shanghai")
 GEOD = Geod(ellps="WGS84")
-SUEZ = Path(__file__).resolve().parents[2] / "fixtures" / "tracks" / "suez_boat_positions_2021.csv"
+SUEZ = Path(__file__).resolve().parents[2] / "fixtures" / "positions" / "suez_boat_positions_2021.csv"
 
 # --------------------------------------------------------------------------- helpers
 
