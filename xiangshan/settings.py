@@ -226,6 +226,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one schema name per shared choice set (several models share kind/level/status/state)
+    "ENUM_NAME_OVERRIDES": {
+        "WarningLevelEnum": "apps.elements.models.Warning.Level",
+        "WarningKindEnum": "apps.elements.models.Warning.Kind",
+        "WarningStatusEnum": "apps.elements.models.Warning.Status",
+        "GeofenceKindEnum": "apps.elements.models.Geofence.Kind",
+        "GeofenceStatusEnum": "apps.elements.models.Geofence.Status",
+        "TaskStateEnum": "apps.enforcement.models.Task.State",
+        "CaseStatusEnum": "apps.enforcement.models.Case.Status",
+        "FacilityKindEnum": "apps.sources.models.FacilityKind",
+    },
 }
 
 # --- Audit trail -------------------------------------------------------------------------

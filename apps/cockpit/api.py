@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -58,6 +60,7 @@ class SummaryApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(parameters=[SummaryQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _query(SummaryQuery, request)
         return json_response(request, selectors.cockpit_summary(days=q["days"]))
@@ -68,6 +71,7 @@ class TrendsApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(parameters=[TrendsQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _query(TrendsQuery, request)
         today = timezone.localdate().isoformat()
@@ -83,6 +87,7 @@ class MapApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(parameters=[MapQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _query(MapQuery, request)
         return json_response(request, selectors.cockpit_map(hours=q["hours"]))
@@ -93,6 +98,7 @@ class BoundaryApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return json_response(request, selectors.county_boundary(), max_age=86400)
 
@@ -103,6 +109,7 @@ class DetailApi(APIView):
     permission_classes = [CockpitReaders]
     KINDS = ("vessel", "warning", "geofence", "facility", "team")
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, kind: str, pk: int):
         if kind not in self.KINDS:
             return error(f"未知的对象类型：{kind}", status=404)
@@ -117,6 +124,7 @@ class TideApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(parameters=[TideQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _query(TideQuery, request)
         return json_response(request, selectors.tide_tonight(day=q.get("date")), max_age=300)
@@ -127,6 +135,7 @@ class EvaluationApi(APIView):
 
     permission_classes = [CockpitReaders]
 
+    @extend_schema(parameters=[EvaluationQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         q = _query(EvaluationQuery, request)
         return json_response(request, evaluation_cached(start=q["start"], end=q["end"]))
@@ -143,9 +152,11 @@ class WeightsApi(APIView):
 
     permission_classes = [WeightsEditors]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(_weights_body(services.evaluation_weights_get()))
 
+    @extend_schema(request=WeightsSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request):
         s = WeightsSerializer(data=request.data)
         s.is_valid(raise_exception=True)

@@ -1,4 +1,5 @@
 from auditlog.models import LogEntry
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +12,7 @@ from .serializers import AuditEntrySerializer, DepartmentSerializer, MeSerialize
 
 
 class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 

@@ -23,6 +23,7 @@ from apps.core.roles import Role
 from . import selectors, services
 from .models import Case, Dispatch, DispatchPlan, Evidence, PlanSubtask, SeizedGoods, Task
 from .serializers import (
+    DisposalStepSerializer,
     CaseListSerializer,
     CaseSerializer,
     DispatchSerializer,
@@ -328,6 +329,7 @@ class GoodsViewSet(viewsets.GenericViewSet):
 
     queryset = SeizedGoods.objects.all()
     permission_classes = [CaseAccess]
+    serializer_class = DisposalStepSerializer
 
     def get_queryset(self):
         return SeizedGoods.objects.filter(case__in=selectors.cases_for_user(user=self.request.user)).select_related("case")
@@ -347,6 +349,4 @@ class GoodsViewSet(viewsets.GenericViewSet):
             cost_bearer=d.get("cost_bearer", ""), cost_yuan=d.get("cost_yuan"),
             subsidy_rate_pct=d.get("subsidy_rate_pct"), evidence=evidence, note=d.get("note", ""),
         )
-        from .serializers import DisposalStepSerializer
-
         return Response(DisposalStepSerializer(step).data, status=status.HTTP_201_CREATED)
