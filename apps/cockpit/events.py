@@ -5,15 +5,28 @@ reloads the counters and the map when one arrives, and everything on every (re)c
 """
 from __future__ import annotations
 
-from importlib import import_module
+from apps.elements import events as elements_events
+from apps.enforcement import events as enforcement_events
+from apps.reporting import events as reporting_events
+from apps.sources import events as sources_events
 
-# (module, constant names) — what changes the counters / the map
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "apps.elements.events": ("WARNING_NEW", "WARNING_UPDATED"),
-    "apps.enforcement.events": ("TASK_NEW", "TASK_CHANGED", "TASK_ESCALATED", "CASE_CHANGED"),
-    "apps.reporting.events": ("TIP_NEW", "TIP_CHANGED", "REWARD_CHANGED"),
-    "apps.sources.events": ("CHECKIN_RECORDED", "CHECKIN_MISSED", "FACILITY_DOWN", "FACILITY_UP", "REPAIR_CHANGED"),
-}
+# What changes the counters / the map
+_LISTENED: tuple[str, ...] = (
+    elements_events.WARNING_NEW,
+    elements_events.WARNING_UPDATED,
+    enforcement_events.TASK_NEW,
+    enforcement_events.TASK_CHANGED,
+    enforcement_events.TASK_ESCALATED,
+    enforcement_events.CASE_CHANGED,
+    reporting_events.TIP_NEW,
+    reporting_events.TIP_CHANGED,
+    reporting_events.REWARD_CHANGED,
+    sources_events.CHECKIN_RECORDED,
+    sources_events.CHECKIN_MISSED,
+    sources_events.FACILITY_DOWN,
+    sources_events.FACILITY_UP,
+    sources_events.REPAIR_CHANGED,
+)
 # Events that also move things on the map (the rest only change counters).
 MAP_EVENTS = frozenset(
     {"warning.new", "warning.updated", "sources.checkin", "sources.facility_down", "sources.facility_up"}
@@ -23,15 +36,8 @@ ALERT_EVENTS = frozenset({"warning.new", "task.escalated", "sources.facility_dow
 
 
 def listened_events() -> list[str]:
-    """Every event name the cockpit reacts to (modules not built yet are skipped)."""
-    names: list[str] = []
-    for module, constants in _SOURCES.items():
-        try:
-            mod = import_module(module)
-        except ImportError:
-            continue
-        names.extend(getattr(mod, c) for c in constants if hasattr(mod, c))
-    return names
+    """Every event name the cockpit reacts to."""
+    return list(_LISTENED)
 
 
 def page_config() -> dict:

@@ -4,9 +4,6 @@ The cockpit owns almost no data; it reads the other modules' tables (read-only O
 here, never writes) and aggregates in the database: counts and sums grouped in SQL,
 medians with ``percentile_cont`` on PostgreSQL, the map from ``Vessel.last_lon/last_lat``
 plus a bounded track query on the stored fixes (primary key ``(vessel_id, ts)``).
-
-A module that is not installed yet (the others are built alongside) yields an empty
-section, never an error: see :func:`_model`.
 """
 from __future__ import annotations
 
@@ -17,15 +14,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDay, TruncWeek
 from django.utils import timezone
 
 from apps.core.models import Department
-from apps.elements.models import COORD_SCALE, Geofence, StoredFix, Vessel, Warning
+from apps.elements.models import COORD_SCALE, Geofence, StoredFix, TideStation, Vessel, Warning
+from apps.enforcement.models import DISPOSAL_ORDER, Case, DisposalStep, SeizedGoods, Task
+from apps.reporting.models import Reward, Tip
+from apps.sources.models import Checkin, Facility, GridTeam, PatrolPlan, RepairTask
 
 from . import evaluation as scoring
 from .sql import MinutesBetween, Percentile, durations_stats, grouped_median
@@ -43,22 +43,6 @@ MAP_TRACK_POINTS = 240
 DETAIL_TRACK_POINTS = 2000
 
 BOUNDARY_FILE = Path(settings.BASE_DIR) / "geodata" / "xiangshan_county_wgs84.geojson"
-
-
-def _model(label: str):
-    """The model ``app_label.Model`` or None while that module has not built it."""
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-        return True
-    except Exception:
-        return False
 
 
 def _choices(model, field: str) -> dict[str, str]:
@@ -136,9 +120,6 @@ def tasks_assigned_between(Task, *, start: datetime, end: datetime | None = None
 
 
 def _tasks_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
-    Task = _model("enforcement.Task")
-    if Task is None:
-        return {"available": False}
     open_agg = Task.objects.filter(state__in=OPEN_TASK_STATES).order_by().aggregate(
         open=Count("pk"), overdue=Count("pk", filter=_task_overdue_q(now)), escalated=Count("pk", filter=Q(state="escalated"))
     )
@@ -162,12 +143,9 @@ def _tasks_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
 
 
 def _cases_summary(*, since: datetime) -> dict[str, Any]:
-    Case, Goods = _model("enforcement.Case"), _model("enforcement.SeizedGoods")
-    if Case is None or Goods is None:
-        return {"available": False}
-    kinds = _choices(Goods, "kind")
+    kinds = _choices(SeizedGoods, "kind")
     goods = (
-        Goods.objects.filter(seized_at__gte=since)
+        SeizedGoods.objects.filter(seized_at__gte=since)
         .order_by()
         .values("kind")
         .annotate(n=Count("id"), value=Sum("estimated_value_yuan"))
@@ -191,9 +169,6 @@ def _cases_summary(*, since: datetime) -> dict[str, Any]:
 
 
 def _tips_summary(*, since: datetime) -> dict[str, Any]:
-    Tip = _model("reporting.Tip")
-    if Tip is None:
-        return {"available": False}
     by_state = dict(
         Tip.objects.filter(created_at__gte=since).order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
     )
@@ -203,22 +178,17 @@ def _tips_summary(*, since: datetime) -> dict[str, Any]:
         "pending": Tip.objects.filter(state="new").count(),
         "by_state": [{"state": s, "label": label, "count": by_state.get(s, 0)} for s, label in _choices(Tip, "state").items()],
     }
-    Reward = _model("reporting.Reward")
-    if Reward is not None and _has_field(Reward, "paid_at"):
-        paid = Reward.objects.filter(state="paid", paid_at__gte=since).aggregate(n=Count("id"), total=Sum("amount_yuan"))
-        out["rewards_paid"] = {"count": paid["n"], "amount_yuan": float(paid["total"] or 0)}
+    paid = Reward.objects.filter(state="paid", paid_at__gte=since).aggregate(n=Count("id"), total=Sum("amount_yuan"))
+    out["rewards_paid"] = {"count": paid["n"], "amount_yuan": float(paid["total"] or 0)}
     return out
 
 
 def _patrol_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
     """Patrol attendance: planned patrol shifts in the period and how many were checked in."""
-    Plan = _model("sources.PatrolPlan")
-    if Plan is None:
-        return {"available": False}
     local_now = now.astimezone(LOCAL_TZ)
     tonight = (local_now - timedelta(hours=6)).date() if local_now.time() < time(6) else local_now.date()
     first_night = since.astimezone(LOCAL_TZ).date()
-    agg = Plan.objects.order_by().aggregate(
+    agg = PatrolPlan.objects.order_by().aggregate(
         planned=Count("id", filter=Q(night__gte=first_night, night__lte=tonight)),
         checked_in=Count("id", filter=Q(night__gte=first_night, night__lte=tonight, status="checked_in")),
         missed=Count("id", filter=Q(night__gte=first_night, night__lte=tonight, status="missed")),
@@ -231,9 +201,6 @@ def _patrol_summary(*, now: datetime, since: datetime) -> dict[str, Any]:
 
 
 def _facilities_summary() -> dict[str, Any]:
-    Facility = _model("sources.Facility")
-    if Facility is None:
-        return {"available": False}
     by_status = dict(Facility.objects.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     out: dict[str, Any] = {
         "available": True,
@@ -242,9 +209,7 @@ def _facilities_summary() -> dict[str, Any]:
         "down": by_status.get("down", 0),
         "damaged": by_status.get("damaged", 0),
     }
-    Repair = _model("sources.RepairTask")
-    if Repair is not None:
-        out["open_repairs"] = Repair.objects.exclude(state="closed").count()
+    out["open_repairs"] = RepairTask.objects.exclude(state="closed").count()
     return out
 
 
@@ -309,32 +274,24 @@ def cockpit_trends(*, days: int = 30, bucket: str = "day", now: datetime | None 
     series: dict[str, Any] = {}
     w = _series(Warning.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket, split="level")
     series["warnings_by_level"] = {lv: fill(w.get(lv, {})) for lv in LEVELS}
-    Task = _model("enforcement.Task")
-    if Task is not None:
-        period = tasks_assigned_between(Task, start=start, end=end)
-        late = Q(acknowledged_at__gt=F("ack_due_at")) | Q(acknowledged_at__isnull=True, ack_due_at__lt=now)
-        trunc = (TruncWeek if bucket == "week" else TruncDay)("assigned_at", tzinfo=LOCAL_TZ)
-        assigned: dict[str, int] = {}
-        ack_late: dict[str, int] = {}
-        closed: dict[str, int] = {}
-        rows = period.annotate(b=trunc).values("b").annotate(
-            n=Count("pk"), late=Count("pk", filter=late), closed=Count("pk", filter=Q(state="closed"))
-        )
-        for r in rows:
-            key = _bucket_key(r["b"])
-            assigned[key], ack_late[key], closed[key] = r["n"], r["late"], r["closed"]
-        series["tasks_assigned"] = fill(assigned)
-        series["tasks_ack_late"] = fill(ack_late)
-        series["tasks_closed"] = fill(closed)  # of the tasks assigned in the bucket, those closed by now
-    Case = _model("enforcement.Case")
-    if Case is not None:
-        series["cases"] = fill(_series(Case.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket))
-    Tip = _model("reporting.Tip")
-    if Tip is not None:
-        series["tips"] = fill(_series(Tip.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket))
-    Plan = _model("sources.PatrolPlan")
-    if Plan is not None:
-        series["patrol_rate"] = _attendance_series(Plan, start=start, end=end, bucket=bucket, keys=keys)
+    period = tasks_assigned_between(Task, start=start, end=end)
+    late = Q(acknowledged_at__gt=F("ack_due_at")) | Q(acknowledged_at__isnull=True, ack_due_at__lt=now)
+    trunc = (TruncWeek if bucket == "week" else TruncDay)("assigned_at", tzinfo=LOCAL_TZ)
+    assigned: dict[str, int] = {}
+    ack_late: dict[str, int] = {}
+    closed: dict[str, int] = {}
+    rows = period.annotate(b=trunc).values("b").annotate(
+        n=Count("pk"), late=Count("pk", filter=late), closed=Count("pk", filter=Q(state="closed"))
+    )
+    for r in rows:
+        key = _bucket_key(r["b"])
+        assigned[key], ack_late[key], closed[key] = r["n"], r["late"], r["closed"]
+    series["tasks_assigned"] = fill(assigned)
+    series["tasks_ack_late"] = fill(ack_late)
+    series["tasks_closed"] = fill(closed)  # of the tasks assigned in the bucket, those closed by now
+    series["cases"] = fill(_series(Case.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket))
+    series["tips"] = fill(_series(Tip.objects.filter(created_at__gte=start, created_at__lt=end), field="created_at", bucket=bucket))
+    series["patrol_rate"] = _attendance_series(PatrolPlan, start=start, end=end, bucket=bucket, keys=keys)
     return {"bucket": bucket, "days": days, "buckets": keys, "series": series}
 
 
@@ -495,13 +452,9 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
         "tracks": {str(k): v for k, v in tracks.items() if v},
         "warnings": warnings,
         "geofences": geofences,
-        "facilities": [],
-        "checkins": [],
+        "facilities": _facilities_for_map(),
+        "checkins": _last_checkins(now=now),
     }
-    if _model("sources.Facility") is not None:
-        out["facilities"] = _facilities_for_map()
-    if _model("sources.Checkin") is not None:
-        out["checkins"] = _last_checkins(now=now)
     return out
 
 
@@ -550,23 +503,20 @@ def warning_detail(*, warning_id: int) -> dict[str, Any] | None:
     w = Warning.objects.select_related("geofence").filter(pk=warning_id).first()
     if w is None:
         return None
-    tasks: list[dict] = []
-    Task = _model("enforcement.Task")
-    if Task is not None:
-        tasks = [
-            {
-                "id": t.id,
-                "department": t.department.name,
-                "title": t.title,
-                "state": t.state,
-                "state_label": t.get_state_display(),
-                "assigned_at": _iso(t.assigned_at),
-                "acknowledged_at": _iso(t.acknowledged_at),
-                "arrived_at": _iso(t.arrived_at),
-                "feedback_at": _iso(t.feedback_at),
-            }
-            for t in Task.objects.filter(warning_id=w.id).select_related("department").order_by("assigned_at", "id")
-        ]
+    tasks = [
+        {
+            "id": t.id,
+            "department": t.department.name,
+            "title": t.title,
+            "state": t.state,
+            "state_label": t.get_state_display(),
+            "assigned_at": _iso(t.assigned_at),
+            "acknowledged_at": _iso(t.acknowledged_at),
+            "arrived_at": _iso(t.arrived_at),
+            "feedback_at": _iso(t.feedback_at),
+        }
+        for t in Task.objects.filter(warning_id=w.id).select_related("department").order_by("assigned_at", "id")
+    ]
     row = _warning_rows(Warning.objects.filter(pk=w.pk))[0]
     evidence = w.evidence if isinstance(w.evidence, dict) else {}
     return {
@@ -610,9 +560,9 @@ def detail(*, kind: str, pk: int) -> dict[str, Any] | None:
         return warning_detail(warning_id=pk)
     if kind == "geofence":
         return geofence_detail(geofence_id=pk)
-    if kind == "facility" and _model("sources.Facility") is not None:
+    if kind == "facility":
         return facility_detail(facility_id=pk)
-    if kind == "team" and _model("sources.GridTeam") is not None:
+    if kind == "team":
         return team_detail(team_id=pk)
     return None
 
@@ -642,8 +592,6 @@ def _attendance_series(Plan, *, start: datetime, end: datetime, bucket: str, key
 
 
 def _facilities_for_map() -> list[dict[str, Any]]:
-    from apps.sources.models import Facility
-
     rows = (
         Facility.objects.order_by("id")
         .values("id", "name", "kind", "status", "lon", "lat", "site__lon", "site__lat", "site__name", "last_heartbeat_at")[
@@ -679,8 +627,6 @@ def _last_checkins(*, now: datetime) -> list[dict[str, Any]]:
     """Each team's latest check-in of the last ``CHECKIN_HOURS`` hours (position, time, place)."""
     from django.db.models import Subquery
 
-    from apps.sources.models import Checkin, GridTeam
-
     recent = Checkin.objects.filter(at__gte=now - timedelta(hours=CHECKIN_HOURS))
     latest = recent.filter(plan__team_id=OuterRef("pk")).order_by("-at", "-id").values("id")[:1]
     ids = [
@@ -708,8 +654,6 @@ def _last_checkins(*, now: datetime) -> list[dict[str, Any]]:
 
 
 def facility_detail(*, facility_id: int) -> dict[str, Any] | None:
-    from apps.sources.models import Facility
-
     f = Facility.objects.select_related("site", "responsible_department").filter(pk=facility_id).first()
     if f is None:
         return None
@@ -742,8 +686,6 @@ def facility_detail(*, facility_id: int) -> dict[str, Any] | None:
 
 
 def team_detail(*, team_id: int) -> dict[str, Any] | None:
-    from apps.sources.models import Checkin, GridTeam, PatrolPlan
-
     t = GridTeam.objects.select_related("grid__township").filter(pk=team_id).first()
     if t is None:
         return None
@@ -790,8 +732,7 @@ def tide_tonight(*, day: date | None = None) -> dict[str, Any]:
     end = start + timedelta(hours=24)
     before = timedelta(minutes=settings.PATROL_WINDOW_BEFORE_MIN)
     after = timedelta(minutes=settings.PATROL_WINDOW_AFTER_MIN)
-    Station = _model("elements.TideStation")
-    station = Station.objects.order_by("-is_default", "code").first() if Station is not None else None
+    station = TideStation.objects.order_by("-is_default", "code").first()
     note = ""
     points: list[list] = []
     events: list = []
@@ -886,63 +827,53 @@ def evaluation_raw_metrics(*, start: datetime, end: datetime, now: datetime | No
     now = now or timezone.now()
     departments = list(Department.objects.order_by("id").values_list("id", "name"))
     data: dict[int, dict[str, Any]] = {pk: {} for pk, _ in departments}
-    Task = _model("enforcement.Task")
-    if Task is not None:
-        period = tasks_assigned_between(Task, start=start, end=end)
-        live = ~Q(state="rejected")
-        aggs: dict[str, Any] = dict(
-            received=Count("pk"),
-            ack_due=Count("pk", filter=live & (Q(acknowledged_at__isnull=False) | Q(ack_due_at__lte=now))),
-            ack_ok=Count("pk", filter=live & Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))),
-            arr_due=Count("pk", filter=live & (Q(arrived_at__isnull=False) | Q(arrive_due_at__lte=now))),
-            arr_ok=Count("pk", filter=live & Q(arrived_at__isnull=False, arrived_at__lte=F("arrive_due_at"))),
-            fb_due=Count("pk", filter=live & (Q(feedback_at__isnull=False) | Q(feedback_due_at__lte=now))),
-            fb_ok=Count("pk", filter=live & Q(feedback_at__isnull=False, feedback_at__lte=F("feedback_due_at"))),
-            fb_done=Count("pk", filter=live & Q(feedback_at__isnull=False) & ~Q(feedback_result="") & ~Q(feedback_text="")),
-        )
-        medians: dict = {}
-        if connection.vendor == "postgresql":  # the median in the same pass (NULLs are skipped)
-            aggs["ack_med"] = Percentile(MinutesBetween("acknowledged_at", "assigned_at"), 0.5)
-        else:
-            medians = grouped_median(period, group="department_id", end="acknowledged_at", start="assigned_at")
-        for r in period.values("department_id").annotate(**aggs):
-            d = data.setdefault(r["department_id"], {})
-            d["tasks_received"] = r["received"]
-            d["steps_due"] = r["ack_due"] + r["arr_due"] + r["fb_due"]
-            d["steps_on_time"] = r["ack_ok"] + r["arr_ok"] + r["fb_ok"]
-            d["feedback_due"] = r["fb_due"]
-            d["feedback_done"] = r["fb_done"]
-            med = r.get("ack_med", medians.get(r["department_id"]))
-            d["ack_median_min"] = None if med is None else round(med, 2)
-        Tip = _model("reporting.Tip")
-        if Tip is not None:
-            from django.contrib.contenttypes.models import ContentType
-
-            tip_type = ContentType.objects.get_for_model(Tip)
-            tips = period.filter(dispatch__content_type=tip_type).values("department_id").annotate(
-                total=Count("dispatch__object_id", distinct=True),
-                closed=Count(
-                    "dispatch__object_id", distinct=True, filter=Q(state="closed") & ~Q(feedback_result="")
-                ),
-            )
-            for r in tips:
-                d = data.setdefault(r["department_id"], {})
-                d["tips_total"], d["tips_closed"] = r["total"], r["closed"]
-    Goods, Step = _model("enforcement.SeizedGoods"), _model("enforcement.DisposalStep")
-    if Goods is not None and Step is not None:
-        from apps.enforcement.models import DISPOSAL_ORDER
-
-        final = Step.objects.filter(goods_id=OuterRef("pk"), step=DISPOSAL_ORDER[-1])
-        goods = (
-            Goods.objects.filter(seized_at__gte=start, seized_at__lt=end)
-            .order_by()
-            .annotate(done=Exists(final))
-            .values("custodian_department_id")
-            .annotate(total=Count("pk"), done_n=Count("pk", filter=Q(done=True)))
-        )
-        for r in goods:
-            d = data.setdefault(r["custodian_department_id"], {})
-            d["disposals_total"], d["disposals_done"] = r["total"], r["done_n"]
+    period = tasks_assigned_between(Task, start=start, end=end)
+    live = ~Q(state="rejected")
+    aggs: dict[str, Any] = dict(
+        received=Count("pk"),
+        ack_due=Count("pk", filter=live & (Q(acknowledged_at__isnull=False) | Q(ack_due_at__lte=now))),
+        ack_ok=Count("pk", filter=live & Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))),
+        arr_due=Count("pk", filter=live & (Q(arrived_at__isnull=False) | Q(arrive_due_at__lte=now))),
+        arr_ok=Count("pk", filter=live & Q(arrived_at__isnull=False, arrived_at__lte=F("arrive_due_at"))),
+        fb_due=Count("pk", filter=live & (Q(feedback_at__isnull=False) | Q(feedback_due_at__lte=now))),
+        fb_ok=Count("pk", filter=live & Q(feedback_at__isnull=False, feedback_at__lte=F("feedback_due_at"))),
+        fb_done=Count("pk", filter=live & Q(feedback_at__isnull=False) & ~Q(feedback_result="") & ~Q(feedback_text="")),
+    )
+    medians: dict = {}
+    if connection.vendor == "postgresql":  # the median in the same pass (NULLs are skipped)
+        aggs["ack_med"] = Percentile(MinutesBetween("acknowledged_at", "assigned_at"), 0.5)
+    else:
+        medians = grouped_median(period, group="department_id", end="acknowledged_at", start="assigned_at")
+    for r in period.values("department_id").annotate(**aggs):
+        d = data.setdefault(r["department_id"], {})
+        d["tasks_received"] = r["received"]
+        d["steps_due"] = r["ack_due"] + r["arr_due"] + r["fb_due"]
+        d["steps_on_time"] = r["ack_ok"] + r["arr_ok"] + r["fb_ok"]
+        d["feedback_due"] = r["fb_due"]
+        d["feedback_done"] = r["fb_done"]
+        med = r.get("ack_med", medians.get(r["department_id"]))
+        d["ack_median_min"] = None if med is None else round(med, 2)
+    tip_type = ContentType.objects.get_for_model(Tip)
+    tips = period.filter(dispatch__content_type=tip_type).values("department_id").annotate(
+        total=Count("dispatch__object_id", distinct=True),
+        closed=Count(
+            "dispatch__object_id", distinct=True, filter=Q(state="closed") & ~Q(feedback_result="")
+        ),
+    )
+    for r in tips:
+        d = data.setdefault(r["department_id"], {})
+        d["tips_total"], d["tips_closed"] = r["total"], r["closed"]
+    final = DisposalStep.objects.filter(goods_id=OuterRef("pk"), step=DISPOSAL_ORDER[-1])
+    goods = (
+        SeizedGoods.objects.filter(seized_at__gte=start, seized_at__lt=end)
+        .order_by()
+        .annotate(done=Exists(final))
+        .values("custodian_department_id")
+        .annotate(total=Count("pk"), done_n=Count("pk", filter=Q(done=True)))
+    )
+    for r in goods:
+        d = data.setdefault(r["custodian_department_id"], {})
+        d["disposals_total"], d["disposals_done"] = r["total"], r["done_n"]
     names = dict(departments)
     return [scoring.RawMetrics(department_id=pk, department=names.get(pk, str(pk)), **data.get(pk, {})) for pk, _ in departments]
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.core.models import Department
 from apps.core.roles import READ_ALL_ROLES
+from apps.elements.models import TideEventRecord, TideStation
 
 from .models import (
     Facility,
@@ -60,23 +60,17 @@ def _tide_events_between(start: datetime, end: datetime) -> list[Any]:
     """
     from apps.elements.domain.tides import TideEvent, constants_from_dict, high_low_waters, load_constants
 
-    try:
-        station_model = django_apps.get_model("elements", "TideStation")
-        record_model = django_apps.get_model("elements", "TideEventRecord")
-    except LookupError:
-        station_model = record_model = None
-    if station_model is not None:
-        station = station_model.objects.filter(is_default=True).first() or station_model.objects.first()
-        if station is not None:
-            rows = record_model.objects.filter(station=station, ts__gte=start, ts__lt=end).order_by("ts")
-            events = [TideEvent(ts=ts, height_m=h, kind=k, station=station.code) for ts, h, k in rows.values_list("ts", "height_m", "kind")]
-            if any(e.kind == "high" for e in events):
-                return events
-            if station.constants:
-                try:
-                    return high_low_waters(constants_from_dict(station.constants), start, end)
-                except (KeyError, TypeError, ValueError):
-                    log.warning("tide station %s has unusable constants; trying the constants file", station.code)
+    station = TideStation.objects.filter(is_default=True).first() or TideStation.objects.first()
+    if station is not None:
+        rows = TideEventRecord.objects.filter(station=station, ts__gte=start, ts__lt=end).order_by("ts")
+        events = [TideEvent(ts=ts, height_m=h, kind=k, station=station.code) for ts, h, k in rows.values_list("ts", "height_m", "kind")]
+        if any(e.kind == "high" for e in events):
+            return events
+        if station.constants:
+            try:
+                return high_low_waters(constants_from_dict(station.constants), start, end)
+            except (KeyError, TypeError, ValueError):
+                log.warning("tide station %s has unusable constants; trying the constants file", station.code)
     path = Path(getattr(settings, "TIDE_CONSTANTS_PATH", settings.BASE_DIR / "geodata" / "tides" / "kanmen.json"))
     if not path.exists():
         log.warning("no tide rows, no station constants and no constants file at %s: no patrol windows", path)
