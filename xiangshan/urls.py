@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 api_patterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("public/", include("apps.reporting.urls")),
     path("cockpit/", include("apps.cockpit.urls")),
     path("api/", include(api_patterns)),
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -112,10 +113,10 @@ class DetailApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, kind: str, pk: int):
         if kind not in self.KINDS:
-            return error(f"未知的对象类型：{kind}", status=404)
+            return error(_("未知的对象类型：%(kind)s") % {"kind": kind}, status=404)
         data = selectors.detail(kind=kind, pk=pk)
         if data is None:
-            return error("未找到该对象。", status=404)
+            return error(_("未找到该对象。"), status=404)
         return json_response(request, data)
 
 

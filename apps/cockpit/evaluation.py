@@ -36,15 +36,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import median
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 METRICS: tuple[str, ...] = ("received", "ack_time", "on_time", "feedback", "disposal", "tips")
 
 METRIC_LABELS: dict[str, str] = {
-    "received": "接收预警任务",
-    "ack_time": "签收时长（中位数）",
-    "on_time": "按时率",
-    "feedback": "反馈完整率",
-    "disposal": "涉案物品处置完成率",
-    "tips": "举报线索办结率",
+    "received": gettext_lazy("接收预警任务"),
+    "ack_time": gettext_lazy("签收时长（中位数）"),
+    "on_time": gettext_lazy("按时率"),
+    "feedback": gettext_lazy("反馈完整率"),
+    "disposal": gettext_lazy("涉案物品处置完成率"),
+    "tips": gettext_lazy("举报线索办结率"),
 }
 
 DEFAULT_WEIGHTS: dict[str, Decimal] = {
@@ -70,23 +73,23 @@ def weights_validate(weights: Mapping[str, float | Decimal | int | str]) -> dict
     """
     unknown = set(weights) - set(METRICS)
     if unknown:
-        raise WeightsError(f"未知的指标：{'、'.join(sorted(unknown))}")
+        raise WeightsError(_("未知的指标：%(metrics)s") % {"metrics": _("、").join(sorted(unknown))})
     missing = [m for m in METRICS if m not in weights]
     if missing:
-        raise WeightsError(f"缺少指标权重：{'、'.join(METRIC_LABELS[m] for m in missing)}")
+        raise WeightsError(_("缺少指标权重：%(metrics)s") % {"metrics": _("、").join(str(METRIC_LABELS[m]) for m in missing)})
     clean: dict[str, Decimal] = {}
     for metric in METRICS:
         raw = weights[metric]
         try:
             value = Decimal(str(raw).strip())
         except Exception as exc:  # decimal.InvalidOperation and friends
-            raise WeightsError(f"“{METRIC_LABELS[metric]}”的权重不是数字：{raw!r}") from exc
+            raise WeightsError(_("“%(metric)s”的权重不是数字：%(value)r") % {"metric": METRIC_LABELS[metric], "value": raw}) from exc
         if not value.is_finite() or value < 0 or value > 1:
-            raise WeightsError(f"“{METRIC_LABELS[metric]}”的权重须在 0 到 1 之间。")
+            raise WeightsError(_("“%(metric)s”的权重须在 0 到 1 之间。") % {"metric": METRIC_LABELS[metric]})
         clean[metric] = value
     total = sum(clean.values(), Decimal(0))
     if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
-        raise WeightsError(f"各项权重之和须为 1，当前为 {total.normalize():f}。")
+        raise WeightsError(_("各项权重之和须为 1，当前为 %(total)s。") % {"total": f"{total.normalize():f}"})
     return clean
 
 
@@ -162,7 +165,7 @@ def normalise(values: Sequence[dict[str, float | None]]) -> list[dict[str, float
 def weighted_total(scores: Mapping[str, float | None], weights: Mapping[str, Decimal]) -> float | None:
     """100 × the weighted mean of the applicable scores; None if nothing applies."""
     applicable = [(float(weights[m]), s) for m, s in scores.items() if s is not None and weights[m] > 0]
-    weight_sum = sum(w for w, _ in applicable)
+    weight_sum = sum(w for w, _unused in applicable)
     if weight_sum <= 0:
         return None
     return 100.0 * sum(w * s for w, s in applicable) / weight_sum

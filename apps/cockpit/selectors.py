@@ -20,6 +20,8 @@ from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDay, TruncWeek
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from apps.core.models import Department
 from apps.elements.models import COORD_SCALE, Geofence, StoredFix, TideStation, Vessel, Warning
@@ -301,7 +303,8 @@ def _geometry_cached():
     from django.core.cache import cache
 
     stamp = Geofence.objects.order_by().aggregate(m=Max("updated_at"), n=Count("id"))
-    key = f"cockpit:geofences:{stamp['n']}:{stamp['m'].timestamp() if stamp['m'] else 0}"
+    # the drawing carries translated labels: one copy per language
+    key = f"cockpit:geofences:{get_language()}:{stamp['n']}:{stamp['m'].timestamp() if stamp['m'] else 0}"
     data = cache.get(key)
     if data is None:
         kinds, statuses = _choices(Geofence, "kind"), _choices(Geofence, "status")
@@ -483,16 +486,16 @@ def vessel_detail(*, vessel_id: int, hours: int = 24, now: datetime | None = Non
         "id": v.id,
         "title": v.name or v.external_id,
         "fields": {
-            "MMSI/终端号": v.external_id,
-            "来源": v.get_source_display(),
-            "呼号": v.callsign,
-            "船主": v.owner,
-            "船籍港": v.home_port,
-            "布控分组": v.watch_group,
-            "已登记": "是" if v.registered else "否",
-            "最后位置时间": _iso(v.last_seen),
-            "航速(节)": v.last_sog_kn,
-            "航向(度)": v.last_cog_deg,
+            _("MMSI/终端号"): v.external_id,
+            _("来源"): v.get_source_display(),
+            _("呼号"): v.callsign,
+            _("船主"): v.owner,
+            _("船籍港"): v.home_port,
+            _("布控分组"): v.watch_group,
+            _("已登记"): _("是") if v.registered else _("否"),
+            _("最后位置时间"): _iso(v.last_seen),
+            _("航速(节)"): v.last_sog_kn,
+            _("航向(度)"): v.last_cog_deg,
         },
         "track": track,
         "history": _warning_rows(history.order_by("-created_at")[:20]),
@@ -522,16 +525,16 @@ def warning_detail(*, warning_id: int) -> dict[str, Any] | None:
     return {
         "type": "warning",
         "id": w.id,
-        "title": f"{w.get_level_display()}预警 · {w.get_kind_display()}",
+        "title": _("%(level)s预警 · %(kind)s") % {"level": w.get_level_display(), "kind": w.get_kind_display()},
         "warning": row,
         "fields": {
-            "状态": w.get_status_display(),
-            "风险分": round(w.score, 1),
-            "船舶": "、".join(map(str, w.vessels or [])),
-            "围栏": row["geofence"],
-            "开始": _iso(w.start),
-            "结束": _iso(w.end),
-            "规则": evidence.get("rule") or evidence.get("detector") or w.kind,
+            _("状态"): w.get_status_display(),
+            _("风险分"): round(w.score, 1),
+            _("船舶"): "、".join(map(str, w.vessels or [])),
+            _("围栏"): row["geofence"],
+            _("开始"): _iso(w.start),
+            _("结束"): _iso(w.end),
+            _("规则"): evidence.get("rule") or evidence.get("detector") or w.kind,
         },
         "tasks": tasks,
     }
@@ -546,7 +549,7 @@ def geofence_detail(*, geofence_id: int) -> dict[str, Any] | None:
         "type": "geofence",
         "id": g.id,
         "title": g.name,
-        "fields": {"类型": g.get_kind_display(), "状态": g.get_status_display(), "所属镇乡": g.township, "码长": g.pier_chief},
+        "fields": {_("类型"): g.get_kind_display(), _("状态"): g.get_status_display(), _("所属镇乡"): g.township, _("码长"): g.pier_chief},
         "history": _warning_rows(history),
         "warnings_total": Warning.objects.filter(geofence_id=g.id).count(),
     }
@@ -674,12 +677,12 @@ def facility_detail(*, facility_id: int) -> dict[str, Any] | None:
         "id": f.id,
         "title": f.name,
         "fields": {
-            "类型": f.get_kind_display(),
-            "状态": f.get_status_display(),
-            "点位": f.site.name,
-            "编号": f.code,
-            "维护责任部门": f.responsible_department.name,
-            "最近心跳": _iso(f.last_heartbeat_at),
+            _("类型"): f.get_kind_display(),
+            _("状态"): f.get_status_display(),
+            _("点位"): f.site.name,
+            _("编号"): f.code,
+            _("维护责任部门"): f.responsible_department.name,
+            _("最近心跳"): _iso(f.last_heartbeat_at),
         },
         "repairs": repairs,
     }
@@ -701,11 +704,11 @@ def team_detail(*, team_id: int) -> dict[str, Any] | None:
         "id": t.id,
         "title": t.name,
         "fields": {
-            "网格": t.grid.name,
-            "镇乡街道": t.grid.township.name,
-            "计划巡查": plans["planned"],
-            "已打卡": plans["checked_in"],
-            "未到岗": plans["missed"],
+            _("网格"): t.grid.name,
+            _("镇乡街道"): t.grid.township.name,
+            _("计划巡查"): plans["planned"],
+            _("已打卡"): plans["checked_in"],
+            _("未到岗"): plans["missed"],
         },
         "checkins": checkins,
     }
@@ -724,7 +727,7 @@ def tide_tonight(*, day: date | None = None) -> dict[str, Any]:
     from apps.elements.domain import tides
 
     day = day or timezone.now().astimezone(LOCAL_TZ).date()
-    key = f"cockpit:tide:{day.isoformat()}"
+    key = f"cockpit:tide:{get_language()}:{day.isoformat()}"  # the note is translated
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -751,7 +754,7 @@ def tide_tonight(*, day: date | None = None) -> dict[str, Any]:
         ref = sorted((Path(settings.BASE_DIR) / "geodata" / "tides").glob("*.json"))
         if ref:
             constants = tides.load_constants(ref[0])
-            note = "参考站潮位（非本县潮位站），仅供参考；请导入本县潮汐表。"
+            note = _("参考站潮位（非本县潮位站），仅供参考；请导入本县潮汐表。")
     if constants is not None:
         import numpy as np
 
@@ -762,7 +765,7 @@ def tide_tonight(*, day: date | None = None) -> dict[str, Any]:
         events = tides.high_low_waters(constants, start - timedelta(hours=8), end + timedelta(hours=8))
         name = station.name if station is not None and station.constants else constants.station
     if not points:
-        result = {"available": False, "date": day.isoformat(), "note": "未配置潮位站或潮汐表。"}
+        result = {"available": False, "date": day.isoformat(), "note": _("未配置潮位站或潮汐表。")}
     else:
         windows = tides.patrol_windows(events, before=before, after=after, night_only=True)
         windows = [w for w in windows if w.end > start and w.start < end]
@@ -826,7 +829,7 @@ def evaluation_raw_metrics(*, start: datetime, end: datetime, now: datetime | No
     """
     now = now or timezone.now()
     departments = list(Department.objects.order_by("id").values_list("id", "name"))
-    data: dict[int, dict[str, Any]] = {pk: {} for pk, _ in departments}
+    data: dict[int, dict[str, Any]] = {pk: {} for pk, _unused in departments}
     period = tasks_assigned_between(Task, start=start, end=end)
     live = ~Q(state="rejected")
     aggs: dict[str, Any] = dict(
@@ -875,7 +878,7 @@ def evaluation_raw_metrics(*, start: datetime, end: datetime, now: datetime | No
         d = data.setdefault(r["custodian_department_id"], {})
         d["disposals_total"], d["disposals_done"] = r["total"], r["done_n"]
     names = dict(departments)
-    return [scoring.RawMetrics(department_id=pk, department=names.get(pk, str(pk)), **data.get(pk, {})) for pk, _ in departments]
+    return [scoring.RawMetrics(department_id=pk, department=names.get(pk, str(pk)), **data.get(pk, {})) for pk, _unused in departments]
 
 
 def department_evaluation(
@@ -887,7 +890,7 @@ def department_evaluation(
     if end < start:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError("结束日期不能早于开始日期。")
+        raise ValidationError(_("结束日期不能早于开始日期。"))
     lo, hi = local_day_bounds(start, end)
     weights_row = None
     if weights is None:

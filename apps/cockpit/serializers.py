@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from .evaluation import METRIC_LABELS, METRICS
@@ -11,43 +14,48 @@ from .evaluation import METRIC_LABELS, METRICS
 MAX_EVALUATION_DAYS = 366
 
 
-def _int(label: str, *, default: int, lo: int, hi: int) -> serializers.IntegerField:
+def _message(msgid, **values):
+    """``msgid % values`` translated when shown (the fields are built at import, the language is per request)."""
+    return lazy(lambda: str(msgid) % {k: str(v) for k, v in values.items()}, str)()
+
+
+def _int(label, *, default: int, lo: int, hi: int) -> serializers.IntegerField:
     return serializers.IntegerField(
         required=False,
         default=default,
         min_value=lo,
         max_value=hi,
         error_messages={
-            "invalid": f"{label}须为整数。",
-            "min_value": f"{label}不能小于 {lo}。",
-            "max_value": f"{label}不能大于 {hi}。",
+            "invalid": _message(gettext_lazy("%(label)s须为整数。"), label=label),
+            "min_value": _message(gettext_lazy("%(label)s不能小于 %(lo)s。"), label=label, lo=lo),
+            "max_value": _message(gettext_lazy("%(label)s不能大于 %(hi)s。"), label=label, hi=hi),
         },
     )
 
 
 class SummaryQuery(serializers.Serializer):
-    days = _int("统计天数 days", default=30, lo=1, hi=365)
+    days = _int(gettext_lazy("统计天数 days"), default=30, lo=1, hi=365)
 
 
 class TrendsQuery(serializers.Serializer):
-    days = _int("统计天数 days", default=30, lo=1, hi=366)
+    days = _int(gettext_lazy("统计天数 days"), default=30, lo=1, hi=366)
     bucket = serializers.ChoiceField(
         choices=["day", "week"], required=False, default="day",
-        error_messages={"invalid_choice": "bucket 只能是 day（按日）或 week（按周）。"},
+        error_messages={"invalid_choice": gettext_lazy("bucket 只能是 day（按日）或 week（按周）。")},
     )
 
 
 class MapQuery(serializers.Serializer):
-    hours = _int("时间范围 hours", default=6, lo=1, hi=72)
+    hours = _int(gettext_lazy("时间范围 hours"), default=6, lo=1, hi=72)
 
 
 class TideQuery(serializers.Serializer):
     date = serializers.DateField(
-        required=False, error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"}
+        required=False, error_messages={"invalid": gettext_lazy("日期格式应为 YYYY-MM-DD。")}
     )
 
 
-_DATE_ERRORS = {"invalid": "日期格式应为 YYYY-MM-DD。"}
+_DATE_ERRORS = {"invalid": gettext_lazy("日期格式应为 YYYY-MM-DD。")}
 
 
 class EvaluationQuery(serializers.Serializer):
@@ -59,9 +67,9 @@ class EvaluationQuery(serializers.Serializer):
         end = attrs.get("end") or today
         start = attrs.get("start") or end.replace(day=1)
         if end < start:
-            raise serializers.ValidationError({"end": "结束日期不能早于开始日期。"})
+            raise serializers.ValidationError({"end": _("结束日期不能早于开始日期。")})
         if (end - start) > timedelta(days=MAX_EVALUATION_DAYS):
-            raise serializers.ValidationError({"start": f"评估期间最长 {MAX_EVALUATION_DAYS} 天。"})
+            raise serializers.ValidationError({"start": _("评估期间最长 %(days)s 天。") % {"days": MAX_EVALUATION_DAYS}})
         return {"start": start, "end": end}
 
 
@@ -80,12 +88,12 @@ class WeightsSerializer(serializers.Serializer):
                 min_value=0,
                 max_value=1,
                 error_messages={
-                    "required": f"请填写“{label}”的权重。",
-                    "invalid": f"“{label}”的权重须为数字。",
-                    "min_value": f"“{label}”的权重不能小于 0。",
-                    "max_value": f"“{label}”的权重不能大于 1。",
-                    "max_decimal_places": f"“{label}”的权重最多三位小数。",
-                    "max_digits": f"“{label}”的权重须在 0 到 1 之间，最多三位小数。",
-                    "max_whole_digits": f"“{label}”的权重须在 0 到 1 之间。",
+                    "required": _("请填写“%(metric)s”的权重。") % {"metric": label},
+                    "invalid": _("“%(metric)s”的权重须为数字。") % {"metric": label},
+                    "min_value": _("“%(metric)s”的权重不能小于 0。") % {"metric": label},
+                    "max_value": _("“%(metric)s”的权重不能大于 1。") % {"metric": label},
+                    "max_decimal_places": _("“%(metric)s”的权重最多三位小数。") % {"metric": label},
+                    "max_digits": _("“%(metric)s”的权重须在 0 到 1 之间，最多三位小数。") % {"metric": label},
+                    "max_whole_digits": _("“%(metric)s”的权重须在 0 到 1 之间。") % {"metric": label},
                 },
             )

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.core.roles import Role
 
@@ -20,7 +21,7 @@ def evaluation_weights_get() -> EvaluationWeights:
     """The weighting in force (created with the defaults the first time)."""
     weights = EvaluationWeights.objects.order_by("id").first()
     if weights is None:
-        weights, _ = EvaluationWeights.objects.get_or_create(pk=1)
+        weights, _unused = EvaluationWeights.objects.get_or_create(pk=1)
     return weights
 
 
@@ -44,14 +45,14 @@ def evaluation_weights_update(
     The change (before/after) goes on the audit trail with the actor.
     """
     if getattr(actor, "role", None) != Role.COMMANDER:
-        raise PermissionDenied("只有作战中心指挥长可以调整考核权重。")
+        raise PermissionDenied(_("只有作战中心指挥长可以调整考核权重。"))
     try:
         clean = weights_validate(weights)
     except WeightsError as exc:
         raise ValidationError(str(exc)) from exc
     for metric, value in clean.items():
         if value != value.quantize(Decimal("0.001")):
-            raise ValidationError(f"权重最多保留三位小数：{value}")
+            raise ValidationError(_("权重最多保留三位小数：%(value)s") % {"value": value})
     row = evaluation_weights_get()
     row = EvaluationWeights.objects.select_for_update().get(pk=row.pk)
     for metric, value in clean.items():

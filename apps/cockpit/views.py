@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -76,7 +77,7 @@ class EvaluationPage(RoleRequiredMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         """Commander: change the weighting (validated by the service; the audit trail keeps before/after)."""
         if request.user.role != Role.COMMANDER:
-            raise PermissionDenied("只有作战中心指挥长可以调整考核权重。")
+            raise PermissionDenied(_("只有作战中心指挥长可以调整考核权重。"))
         weights = {m: request.POST.get(m, "") for m in METRICS}
         try:
             services.evaluation_weights_update(actor=request.user, weights=weights, note=request.POST.get("note", ""))
@@ -84,7 +85,7 @@ class EvaluationPage(RoleRequiredMixin, TemplateView):
             for m in exc.messages:
                 messages.error(request, m)
         else:
-            messages.success(request, "考核权重已更新。")
+            messages.success(request, _("考核权重已更新。"))
         return redirect(request.get_full_path())
 
 

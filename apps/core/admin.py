@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Department, User
 
@@ -13,4 +14,4 @@ class DepartmentAdmin(admin.ModelAdmin):
 class PlatformUserAdmin(UserAdmin):
     list_display = ["username", "display_name", "role", "department", "is_active"]
     list_filter = ["role", "department"]
-    fieldsets = UserAdmin.fieldsets + (("平台", {"fields": ("role", "department", "display_name", "phone")}),)
+    fieldsets = UserAdmin.fieldsets + ((_("平台"), {"fields": ("role", "department", "display_name", "phone")}),)

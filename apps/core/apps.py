@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
-    verbose_name = "平台基础"
+    verbose_name = _("平台基础")
 
     def ready(self) -> None:
         from . import audit

@@ -1,5 +1,6 @@
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 def platform(request):
-    return {"PLATFORM_NAME": "象山海上反走私综合治理平台", "PRODUCTION": settings.PRODUCTION}
+    return {"PLATFORM_NAME": _("象山海上反走私综合治理平台"), "PRODUCTION": settings.PRODUCTION}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.mixins import AccessMixin
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .roles import Role
@@ -16,13 +17,13 @@ def _is_staff_member(user) -> bool:
 class IsStaffMember(BasePermission):
     """Any signed-in platform user; auditors only read."""
 
-    message = "需要登录平台账号。"
+    message = _("需要登录平台账号。")
 
     def has_permission(self, request, view) -> bool:
         if not _is_staff_member(request.user):
             return False
         if request.user.role == Role.AUDITOR and request.method not in SAFE_METHODS:
-            self.message = "审计员只能查看，不能修改。"
+            self.message = _("审计员只能查看，不能修改。")
             return False
         return True
 
@@ -33,7 +34,7 @@ def roles_allowed(*roles: Role, read_roles: Iterable[Role] = ()) -> type[BasePer
     read = write | frozenset(read_roles)
 
     class RolesAllowed(BasePermission):
-        message = "您的角色无权执行此操作。"
+        message = _("您的角色无权执行此操作。")
 
         def has_permission(self, request, view) -> bool:
             if not _is_staff_member(request.user):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
+from django.utils.translation import gettext as _
 
 ALLOWED_MIME = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 MAX_EDGE_PX = 2560  # longer edge after re-encoding: enough for evidence, small to sync
@@ -50,24 +51,24 @@ def sanitise_photo(
     scaled down so that its longer edge is at most that many pixels.
     """
     if not raw:
-        raise PhotoRejected("照片为空，请重新拍摄。")
+        raise PhotoRejected(_("照片为空，请重新拍摄。"))
     if len(raw) > max_bytes:
-        raise PhotoRejected(f"照片过大（{len(raw) / 1048576:.1f} MB），上限 {max_bytes / 1048576:.0f} MB。")
+        raise PhotoRejected(_("照片过大（%(size).1f MB），上限 %(limit).0f MB。") % {"size": len(raw) / 1048576, "limit": max_bytes / 1048576})
     kind = filetype.guess(raw[:8192])
     mime = kind.mime if kind else None
     if mime not in ALLOWED_MIME:
-        raise PhotoRejected("照片格式不支持（仅限 JPEG、PNG、WebP）。")
+        raise PhotoRejected(_("照片格式不支持（仅限 JPEG、PNG、WebP）。"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(raw))
             if img.width * img.height > max_pixels:
-                raise PhotoRejected("照片像素过多，无法处理。")
+                raise PhotoRejected(_("照片像素过多，无法处理。"))
             img.load()
     except PhotoRejected:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected("照片已损坏或无法读取，请重新拍摄。") from exc
+        raise PhotoRejected(_("照片已损坏或无法读取，请重新拍摄。")) from exc
     fmt = ALLOWED_MIME[mime]
     try:
         img = ImageOps.exif_transpose(img)

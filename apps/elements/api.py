@@ -38,7 +38,7 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     try:
         dt = datetime.fromisoformat(value.replace(" ", "+") if value.count(" ") == 1 and "T" in value else value)
     except ValueError as exc:
-        raise ValidationError({name: [f"时间格式无效（应为 ISO 8601，如 2026-11-25T02:00:00+08:00）：{value}"]}) from exc
+        raise ValidationError({name: [_("时间格式无效（应为 ISO 8601，如 2026-11-25T02:00:00+08:00）：%(value)s") % {"value": value}]}) from exc
     if timezone.is_naive(dt):
         dt = timezone.make_aware(dt)  # a bare local time from a page is Beijing time
     return dt
@@ -81,7 +81,7 @@ class VesselViewSet(viewsets.ReadOnlyModelViewSet):
         if end < start:
             return error(_("结束时间早于开始时间。"))
         if end - start > timedelta(days=MAX_TRACK_DAYS):
-            return error(f"查询时段最长 {MAX_TRACK_DAYS} 天。")
+            return error(_("查询时段最长 %(days)s 天。") % {"days": MAX_TRACK_DAYS})
         return Response({"vessel": vessel.external_id, "start": start.isoformat(), "end": end.isoformat(),
                          "fixes": selectors.vessel_track(vessel=vessel, start=start, end=end)})
 
@@ -427,7 +427,7 @@ class TideWindowsView(APIView):
             try:
                 day = date.fromisoformat(raw)
             except ValueError:
-                return error(f"日期格式无效（应为 YYYY-MM-DD）：{raw}")
+                return error(_("日期格式无效（应为 YYYY-MM-DD）：%(value)s") % {"value": raw})
         else:
             day = timezone.localdate()
         return Response(selectors.tide_windows(day=day))

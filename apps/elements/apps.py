@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ElementsConfig(AppConfig):
     name = "apps.elements"
     label = "elements"
-    verbose_name = "要素管控"
+    verbose_name = _("要素管控")
 
     def ready(self) -> None:
         from django.conf import settings

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -108,7 +109,7 @@ def _polygonal(geom: BaseGeometry, radius_m: float) -> BaseGeometry:
                 polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
                 geom = shapely.union_all(polys) if polys else Polygon()
         return geom
-    raise ValueError(f"不支持的几何类型 {gtype}（只接受点或面）")
+    raise ValueError(_("不支持的几何类型 %(type)s（只接受点或面）") % {"type": gtype})
 
 
 def _radius(props: dict[str, Any], default_m: float) -> float:
@@ -172,28 +173,28 @@ def read_geofence_file(
 
 def _feature(props: dict[str, Any], geom: BaseGeometry | None, *, name: str, point_radius_m: float) -> GeofenceFeature:
     if not name:
-        raise ValueError("缺少名称 (name)")
+        raise ValueError(_("缺少名称 (name)"))
     if len(name) > 120:
-        raise ValueError("名称超过 120 字")
+        raise ValueError(_("名称超过 120 字"))
     kind_raw = _text(props.get("kind"))
     kind = KIND_ALIASES.get(kind_raw.lower(), KIND_ALIASES.get(kind_raw))
     if kind is None or kind not in GEOFENCE_KINDS:
-        raise ValueError(f"类型 (kind) “{kind_raw}” 无效，应为 {', '.join(GEOFENCE_KINDS)}")
+        raise ValueError(_("类型 (kind) “%(kind)s” 无效，应为 %(allowed)s") % {"kind": kind_raw, "allowed": ", ".join(GEOFENCE_KINDS)})
     status_raw = _text(props.get("status"))
     status = STATUS_ALIASES.get(status_raw.lower(), STATUS_ALIASES.get(status_raw))
     if status is None or status not in GEOFENCE_STATUSES:
-        raise ValueError(f"状态 (status) “{status_raw}” 无效，应为 active 或 idle")
+        raise ValueError(_("状态 (status) “%(status)s” 无效，应为 active 或 idle") % {"status": status_raw})
     if geom is None or geom.is_empty:
-        raise ValueError("缺少几何图形")
+        raise ValueError(_("缺少几何图形"))
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise ValueError(f"坐标超出经纬度范围 ({minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f})")
+        raise ValueError(_("坐标超出经纬度范围 (%(bounds)s)") % {"bounds": f"{minx:.4f}, {miny:.4f}, {maxx:.4f}, {maxy:.4f}"})
     poly = _polygonal(geom, _radius(props, point_radius_m))
     if poly.is_empty or not isinstance(poly, (Polygon, MultiPolygon)):
-        raise ValueError("几何图形无效，无法修复为面")
+        raise ValueError(_("几何图形无效，无法修复为面"))
     poly = shapely.set_precision(poly, 10**-_DECIMALS)
     if poly.is_empty:
-        raise ValueError("几何图形面积为零")
+        raise ValueError(_("几何图形面积为零"))
     centroid = poly.centroid
     extra = {k: v for k, v in props.items() if k not in FIELD_PROPS and v is not None}
     if geom.geom_type in ("Point", "MultiPoint"):

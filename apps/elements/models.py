@@ -142,7 +142,7 @@ class Warning(models.Model):
         verbose_name_plural = _("预警")
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()}{self.get_kind_display()} #{self.pk}"
+        return _("%(level)s%(kind)s #%(pk)s") % {"level": self.get_level_display(), "kind": self.get_kind_display(), "pk": self.pk}
 
 
 # --------------------------------------------------------------------------------------------

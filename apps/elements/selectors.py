@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import COORD_SCALE, Geofence, StoredFix, VehicleCaptureRecord, Vessel, Warning
 
@@ -283,7 +285,7 @@ def warning_replay(*, warning: Warning) -> dict[str, Any]:
     stored = {"kind": warning.kind, "level": stored_level, "score": round(float(warning.score), 3)}
     if not same_episode:
         return {"reproduced": False, "stored": stored, "replayed": None, "fixes": len(fixes),
-                "captures": len(captures), "detail": "重放未产生同一事件的预警"}
+                "captures": len(captures), "detail": _("重放未产生同一事件的预警")}
     last = same_episode[-1]
     replayed = {"kind": last.kind, "level": last.level, "score": round(float(last.score), 3)}
     reproduced = (
@@ -297,20 +299,20 @@ def warning_replay(*, warning: Warning) -> dict[str, Any]:
         "replayed": replayed,
         "fixes": len(fixes),
         "captures": len(captures),
-        "detail": "重放结果与预警一致" if reproduced else "重放结果与预警不一致",
+        "detail": _("重放结果与预警一致") if reproduced else _("重放结果与预警不一致"),
     }
 
 
 FACTOR_LABELS = {
-    "behaviour": "行为特征（规则吻合度）",
-    "location": "地点敏感度",
-    "watchlist": "布控名单命中",
-    "corroboration": "旁证（卡口车辆、线索、关闭信号）",
-    "night": "夜间",
-    "tide": "潮汐窗口（临近高潮）",
-    "history": "近期同类记录",
-    "unknown_vessel": "未登记船舶",
-    "holiday": "节假日",
+    "behaviour": gettext_lazy("行为特征（规则吻合度）"),
+    "location": gettext_lazy("地点敏感度"),
+    "watchlist": gettext_lazy("布控名单命中"),
+    "corroboration": gettext_lazy("旁证（卡口车辆、线索、关闭信号）"),
+    "night": gettext_lazy("夜间"),
+    "tide": gettext_lazy("潮汐窗口（临近高潮）"),
+    "history": gettext_lazy("近期同类记录"),
+    "unknown_vessel": gettext_lazy("未登记船舶"),
+    "holiday": gettext_lazy("节假日"),
 }
 
 

@@ -77,7 +77,7 @@ def _audit_actor(actor) -> Iterator[None]:
 # ------------------------------------------------------------------------------ ingest runs
 def ingest_run_start(*, kind: str, name: str, actor=None) -> IngestRun:
     if kind not in IngestRun.Kind.values:
-        raise ValidationError(f"未知的接入类型：{kind}")
+        raise ValidationError(_("未知的接入类型：%(kind)s") % {"kind": kind})
     return IngestRun.objects.create(kind=kind, name=name[:255], actor=actor)
 
 
@@ -261,11 +261,11 @@ def vessel_register(
 ) -> Vessel:
     """Add (or complete) a vessel in the registry."""
     if source not in Vessel.Source.values:
-        raise ValidationError(f"未知的船舶数据来源：{source}")
+        raise ValidationError(_("未知的船舶数据来源：%(source)s") % {"source": source})
     external_id = (external_id or "").strip()
     if not external_id:
         raise ValidationError(_("请填写 MMSI 或北斗终端号。"))
-    vessel, _ = Vessel.objects.get_or_create(source=source, external_id=external_id)
+    vessel, _unused = Vessel.objects.get_or_create(source=source, external_id=external_id)
     vessel.name = name or vessel.name
     vessel.watch_group = watch_group or vessel.watch_group
     vessel.owner = owner or vessel.owner
@@ -279,19 +279,19 @@ def watch_entry_add(*, kind: str, value: str, reason: str = "", actor=None) -> W
     from .domain.positions import normalise_plate
 
     if kind not in WatchEntry.Kind.values:
-        raise ValidationError(f"未知的布控类型：{kind}")
+        raise ValidationError(_("未知的布控类型：%(kind)s") % {"kind": kind})
     value = (value or "").strip()
     if kind == WatchEntry.Kind.PLATE:
         value = normalise_plate(value)
     if not value:
         raise ValidationError(_("布控对象不能为空。"))
     with _audit_actor(actor):
-        entry, _ = WatchEntry.objects.update_or_create(kind=kind, value=value, defaults={"reason": reason, "active": True})
+        entry, _unused = WatchEntry.objects.update_or_create(kind=kind, value=value, defaults={"reason": reason, "active": True})
     return entry
 
 
 def holiday_add(*, day: date, name: str) -> Holiday:
-    holiday, _ = Holiday.objects.update_or_create(date=day, defaults={"name": name})
+    holiday, _unused = Holiday.objects.update_or_create(date=day, defaults={"name": name})
     return holiday
 
 
@@ -329,7 +329,7 @@ def geofence_import(
         existing = {g.name: g for g in Geofence.objects.filter(name__in=[f.name for f in parsed.features])}
         for f in parsed.features:
             if f.name in seen:
-                report.errors.append((0, f.name, "文件中名称重复，保留第一条"))
+                report.errors.append((0, f.name, _("文件中名称重复，保留第一条")))
                 continue
             seen.add(f.name)
             values = {
@@ -377,7 +377,7 @@ def geofence_save(*, data: Mapping[str, Any], instance: Geofence | None = None, 
     try:
         geom = shape(geometry)
     except Exception as exc:
-        raise ValidationError({"geometry": [f"几何图形无法解析：{exc}"]}) from exc
+        raise ValidationError({"geometry": [_("几何图形无法解析：%(error)s") % {"error": exc}]}) from exc
     radius = merged.pop("radius_m", None) or DEFAULT_POINT_RADIUS_M
     try:
         feature = _feature({**merged, "radius_m": radius}, geom, name=str(merged.get("name") or "").strip(),
@@ -420,14 +420,14 @@ def checkpoint_import(*, path: str | Path) -> tuple[int, list[tuple[int, str]]]:
     try:
         features = list(iter_point_features(path))
     except (OSError, ValueError) as exc:
-        raise ValidationError(f"无法读取卡口文件：{exc}") from exc
+        raise ValidationError(_("无法读取卡口文件：%(error)s") % {"error": exc}) from exc
     for i, props, lon, lat in features:
         code = str(props.get("code") or "").strip()
         if not code:
-            errors.append((i, "缺少卡口编号 (code)"))
+            errors.append((i, _("缺少卡口编号 (code)")))
             continue
         if lon is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            errors.append((i, "缺少或无效的点坐标"))
+            errors.append((i, _("缺少或无效的点坐标")))
             continue
         extra = {k: v for k, v in props.items() if k not in ("code", "name", "township", "road")}
         Checkpoint.objects.update_or_create(
@@ -502,12 +502,12 @@ def tide_table_import(*, text: str | bytes, default_station: bool = False) -> Ti
     report = TideImportReport(errors=[(e.line, e.message) for e in errors])
     if not events_:
         if not report.errors:
-            report.errors.append((0, "文件中没有潮汐记录"))
+            report.errors.append((0, _("文件中没有潮汐记录")))
         return report
     with transaction.atomic():
         stations: dict[str, TideStation] = {}
         for code in sorted({e.station for e in events_}):
-            station, _ = TideStation.objects.get_or_create(code=code[:80], defaults={"name": code[:120]})
+            station, _unused = TideStation.objects.get_or_create(code=code[:80], defaults={"name": code[:120]})
             stations[code] = station
         if default_station or not TideStation.objects.filter(is_default=True).exists():
             first = stations[sorted(stations)[0]]
@@ -551,9 +551,9 @@ def tide_station_from_constants(*, path: str | Path, default_station: bool = Fal
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         constants = constants_from_dict(data)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(f"调和常数文件无法读取：{exc}") from exc
+        raise ValidationError(_("调和常数文件无法读取：%(error)s") % {"error": exc}) from exc
     code = constants.station_id or constants.station
-    station, _ = TideStation.objects.update_or_create(
+    station, _unused = TideStation.objects.update_or_create(
         code=code[:80],
         defaults={
             "name": constants.station[:120],
@@ -576,7 +576,7 @@ def tide_predict(*, station: TideStation, start: datetime, end: datetime) -> int
     from .domain.tides import constants_from_dict, high_low_waters
 
     if not station.constants:
-        raise ValidationError(f"潮位站 {station.name} 没有调和常数，请导入潮汐表。")
+        raise ValidationError(_("潮位站 %(station)s 没有调和常数，请导入潮汐表。") % {"station": station.name})
     if end <= start or end - start > timedelta(days=800):
         raise ValidationError(_("预报时段无效（最长 800 天）。"))
     constants = constants_from_dict(station.constants)
@@ -640,13 +640,13 @@ def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[
     except (TypeError, ValueError) as exc:
         raise ValidationError({"matrix": [_("矩阵的每个判断值都必须是数字。")]}) from exc
     if len(rows) != len(factors) or any(len(r) != len(factors) for r in rows):
-        raise ValidationError({"matrix": [f"矩阵应为 {len(factors)}×{len(factors)}（因子顺序：{'、'.join(factors)}）。"]})
+        raise ValidationError({"matrix": [_("矩阵应为 %(n)s×%(n)s（因子顺序：%(factors)s）。") % {"n": len(factors), "factors": _("、").join(factors)}]})
     try:
         result = ahp.ahp_weights(rows, factors=factors)
     except ahp.AhpInconsistent as exc:
         raise RiskModelInconsistent(exc.result.cr, exc.max_cr) from exc
     except ValueError as exc:
-        raise ValidationError({"matrix": [f"判断矩阵无效：{_ahp_message(str(exc))}"]}) from exc
+        raise ValidationError({"matrix": [_("判断矩阵无效：%(error)s") % {"error": _ahp_message(str(exc))}]}) from exc
     current = risk_model_current()
     levels = dict(current.thresholds)
     if thresholds is not None:
@@ -674,10 +674,10 @@ def risk_model_update(*, matrix: Sequence[Sequence[float]], thresholds: Mapping[
 
 def _ahp_message(text: str) -> str:
     table = {
-        "reciprocal": "须互反（a[j][i] = 1/a[i][j]）",
-        "diagonal": "对角线须为 1",
-        "positive": "判断值须为正数",
-        "square": "须为方阵",
+        "reciprocal": _("须互反（a[j][i] = 1/a[i][j]）"),
+        "diagonal": _("对角线须为 1"),
+        "positive": _("判断值须为正数"),
+        "square": _("须为方阵"),
     }
     for key, msg in table.items():
         if key in text:
@@ -697,7 +697,7 @@ def detector_setting_save(
     try:
         DetectorSet.from_dict(dict(params))
     except (ValueError, TypeError) as exc:
-        raise ValidationError({"params": [f"检测参数无效：{exc}"]}) from exc
+        raise ValidationError({"params": [_("检测参数无效：%(error)s") % {"error": exc}]}) from exc
     target = instance or DetectorSetting()
     target.township = (township or "").strip()[:60]
     target.month_from, target.month_to = month_from, month_to
@@ -736,7 +736,7 @@ def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weig
 def warning_status_set(*, warning: Warning, status: str) -> Warning:
     """Change a warning's status (used by enforcement when it dispatches / closes the warning)."""
     if status not in Warning.Status.values:
-        raise ValidationError(f"未知的预警状态：{status}")
+        raise ValidationError(_("未知的预警状态：%(status)s") % {"status": status})
     if warning.status != status:
         warning.status = status
         warning.save(update_fields=["status", "updated_at"])
@@ -811,7 +811,7 @@ def _warning_values(event) -> dict[str, Any]:
 def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
     """:func:`warning_upsert` that also says whether the warning was created."""
     if event.kind not in Warning.Kind.values:
-        raise ValidationError(f"未知的预警类型：{event.kind}")
+        raise ValidationError(_("未知的预警类型：%(kind)s") % {"kind": event.kind})
     key = event.episode_key[:200]
     warning = Warning.objects.select_for_update().filter(episode_key=key).first()
     created = warning is None
@@ -946,7 +946,7 @@ def _upsert_all(events_: Iterable, counts: dict[str, Any]) -> None:
     for event in events_:
         try:
             with transaction.atomic():
-                _, created = warning_upsert_with_action(event=event)
+                _unused, created = warning_upsert_with_action(event=event)
         except ValidationError as exc:
             log.warning("warning event %s not stored: %s", getattr(event, "episode_key", "?"), exc.messages)
             counts["warnings_refused"] = counts.get("warnings_refused", 0) + 1

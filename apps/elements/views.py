@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from apps.core.permissions import RoleRequiredMixin
@@ -38,7 +39,7 @@ class WarningDetailPage(RoleRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         warning = Warning.objects.visible_to(self.request.user).select_related("geofence").filter(pk=kwargs["pk"]).first()
         if warning is None:
-            raise Http404("预警不存在或无权查看")
+            raise Http404(_("预警不存在或无权查看"))
         ctx["warning"] = warning
         ctx.update(warning_evidence_view(warning=warning))
         return ctx

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -43,7 +44,7 @@ CaseAccess = roles_allowed(*COMMAND, Role.DEPT_HEAD, Role.DEPT_OFFICER, read_rol
 
 def _department(value) -> Department:
     if value in (None, ""):
-        raise ValidationError({"department": "请选择部门。"})
+        raise ValidationError({"department": _("请选择部门。")})
     try:
         return Department.objects.get(pk=int(value))
     except (TypeError, ValueError):
@@ -51,7 +52,7 @@ def _department(value) -> Department:
     except Department.DoesNotExist:
         dept = None
     if dept is None:
-        raise ValidationError({"department": f"找不到部门「{value}」。"})
+        raise ValidationError({"department": _("找不到部门「%(department)s」。") % {"department": value}})
     return dept
 
 
@@ -217,7 +218,7 @@ class PlanSubtaskViewSet(viewsets.ModelViewSet):
         cur = subtask or PlanSubtask()
         plan = get_object_or_404(DispatchPlan, pk=data.get("plan", cur.plan_id)) if (data.get("plan") or cur.plan_id) else None
         if plan is None:
-            raise ValidationError({"plan": "请选择预案。"})
+            raise ValidationError({"plan": _("请选择预案。")})
         rule = data.get("department_rule", cur.department_rule or PlanSubtask.DepartmentRule.FIXED)
         dept_value = data.get("department", cur.department_id)
         department = _department(dept_value) if rule == PlanSubtask.DepartmentRule.FIXED and dept_value not in (None, "") else None
@@ -285,7 +286,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if request.data.get("task"):
             task = Task.objects.filter(pk=request.data.get("task"), dispatch_id=case.dispatch_id).first()
             if task is None:
-                raise ValidationError({"task": "该任务不属于本案件。"})
+                raise ValidationError({"task": _("该任务不属于本案件。")})
         evidence = services.evidence_add(case=case, actor=request.user, upload=request.FILES.get("file"),
                                          kind=request.data.get("kind") or None, note=request.data.get("note", ""), task=task)
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
@@ -342,7 +343,7 @@ class GoodsViewSet(viewsets.GenericViewSet):
         if d.get("evidence"):
             evidence = Evidence.objects.filter(pk=d.get("evidence"), case_id=goods.case_id).first()
             if evidence is None:
-                raise ValidationError({"evidence": "所选证据不属于本案件。"})
+                raise ValidationError({"evidence": _("所选证据不属于本案件。")})
         step = services.disposal_step_sign(
             goods=goods, actor=request.user, step=d.get("step", ""), site=d.get("site", ""),
             quantity_confirmed=d.get("quantity_confirmed"), method=d.get("method", ""),

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The escalation job runs every minute. It is declared in CELERY_BEAT_SCHEDULE (the settings
 # dict every app adds to in ready()): django_celery_beat's DatabaseScheduler copies that dict
@@ -11,7 +13,7 @@ ESCALATE_OVERDUE_SCHEDULE = {"task": "enforcement.escalate_overdue", "schedule":
 class EnforcementConfig(AppConfig):
     name = "apps.enforcement"
     label = "enforcement"
-    verbose_name = "执法协同"
+    verbose_name = _("执法协同")
 
     def ready(self) -> None:
         from django.conf import settings
@@ -27,7 +29,7 @@ class EnforcementConfig(AppConfig):
             models.DisposalStep,
         ):
             track(model)
-        register_subject_type("warning", "elements.Warning", label="预警")
+        register_subject_type("warning", "elements.Warning", label=pgettext_lazy("dispatch subject", "预警"))
         schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
         if isinstance(schedule, dict):
             schedule.setdefault("enforcement.escalate_overdue", ESCALATE_OVERDUE_SCHEDULE)

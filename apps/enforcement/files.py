@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 # kind -> allowed real content types
 ALLOWED_TYPES: dict[str, set[str]] = {
@@ -96,14 +97,15 @@ def upload_check(*, upload, kind: str | None = None) -> CheckedUpload:
     kind follows from the content (an image is a photo, a PDF or Office file a document).
     """
     if kind is not None and kind not in ALLOWED_TYPES:
-        raise ValidationError({"kind": f"未知的证据类型：{kind}"})
+        raise ValidationError({"kind": _("未知的证据类型：%(kind)s") % {"kind": kind}})
     if upload is None:
-        raise ValidationError({"file": "请选择要上传的文件。"})
+        raise ValidationError({"file": _("请选择要上传的文件。")})
     size = upload.size or 0
     if size <= 0:
-        raise ValidationError({"file": f"文件「{upload.name}」是空文件。"})
+        raise ValidationError({"file": _("文件「%(name)s」是空文件。") % {"name": upload.name}})
     if size > _max_bytes():
-        raise ValidationError({"file": f"文件「{upload.name}」过大（{size // 1024} KB），上限 {_max_bytes() // (1024 * 1024)} MB。"})
+        raise ValidationError({"file": _("文件「%(name)s」过大（%(size)s KB），上限 %(limit)s MB。") % {
+            "name": upload.name, "size": size // 1024, "limit": _max_bytes() // (1024 * 1024)}})
     upload.seek(0)
     head = upload.read(8192)
 
@@ -115,7 +117,9 @@ def upload_check(*, upload, kind: str | None = None) -> CheckedUpload:
     allowed = ALLOWED_TYPES[kind] if kind else set().union(*ALLOWED_TYPES.values())
     if mime is None or mime not in allowed:
         raise ValidationError(
-            {"file": f"文件「{upload.name}」的实际格式（{mime or '无法识别'}）不允许作为该类证据；允许：{'、'.join(sorted({EXTENSIONS[t] for t in allowed}))}。"}
+            {"file": _("文件「%(name)s」的实际格式（%(mime)s）不允许作为该类证据；允许：%(allowed)s。") % {
+                "name": upload.name, "mime": mime or _("无法识别"),
+                "allowed": _("、").join(sorted({EXTENSIONS[t] for t in allowed}))}}
         )
     if kind is None:
         kind = next(k for k in ("photo", "document", "track_snapshot") if mime in ALLOWED_TYPES[k])
@@ -127,7 +131,7 @@ def upload_check(*, upload, kind: str | None = None) -> CheckedUpload:
             with Image.open(upload) as img:
                 img.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise ValidationError({"file": f"图片「{upload.name}」已损坏或无法读取。"}) from exc
+            raise ValidationError({"file": _("图片「%(name)s」已损坏或无法读取。") % {"name": upload.name}}) from exc
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

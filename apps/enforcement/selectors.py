@@ -8,6 +8,8 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case as When_, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.elements.models import Warning
 
@@ -130,17 +132,21 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if case.warning_id:
         w = case.warning
-        items.append({"at": w.created_at, "source": "warning", "title": f"产生预警：{w}", "actor": "系统", "note": ""})
+        items.append({"at": w.created_at, "source": "warning", "title": _("产生预警：%(warning)s") % {"warning": w},
+                      "actor": _("系统"), "note": ""})
     if case.dispatch_id:
         d = case.dispatch
         items.append({"at": d.created_at, "source": "dispatch",
-                      "title": ("自动派发" if d.auto else "一键联动派发") + f"（{d.get_level_display()}）",
-                      "actor": str(d.created_by) if d.created_by_id else "系统", "note": d.note})
+                      "title": _("%(how)s（%(level)s）") % {
+                          "how": _("自动派发") if d.auto else _("一键联动派发"), "level": d.get_level_display()},
+                      "actor": str(d.created_by) if d.created_by_id else _("系统"), "note": d.note})
         for ev in TaskEvent.objects.filter(task__dispatch_id=case.dispatch_id).select_related("task", "actor", "department", "task__department"):
-            who = str(ev.actor) if ev.actor_id else "系统"
+            who = str(ev.actor) if ev.actor_id else _("系统")
             items.append({"at": ev.at, "source": "task",
-                          "title": f"{ev.task.department.name}·{ev.task.title}：{ev.get_kind_display()}",
-                          "actor": who + (f"（{ev.department.name}）" if ev.department_id and ev.actor_id else ""),
+                          "title": _("%(department)s·%(task)s：%(event)s") % {
+                              "department": ev.task.department.name, "task": ev.task.title, "event": ev.get_kind_display()},
+                          "actor": _("%(actor)s（%(department)s）") % {"actor": who, "department": ev.department.name}
+                          if ev.department_id and ev.actor_id else who,
                           "note": ev.note})
     # Audited records of the case file itself (creations and changes), from the audit trail.
     related: list[tuple[type, list[int]]] = [
@@ -152,7 +158,11 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
         (CaseVessel, list(case.vessels.values_list("id", flat=True))),
         (CaseVehicle, list(case.vehicles.values_list("id", flat=True))),
     ]
-    verbs = {LogEntry.Action.CREATE: "新增", LogEntry.Action.UPDATE: "修改", LogEntry.Action.DELETE: "删除"}
+    verbs = {
+        LogEntry.Action.CREATE: pgettext("case timeline", "新增"),
+        LogEntry.Action.UPDATE: pgettext("case timeline", "修改"),
+        LogEntry.Action.DELETE: pgettext("case timeline", "删除"),
+    }
     for model, ids in related:
         if not ids:
             continue
@@ -161,11 +171,11 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
                                           action__in=list(verbs)).select_related("actor")
         for e in entries:
             if model is Case and e.action == LogEntry.Action.UPDATE and set(e.changes_dict) <= {"summary"}:
-                title = "修改简要案情"
+                title = _("修改简要案情")
             else:
-                title = f"{verbs[e.action]}{model._meta.verbose_name}：{e.object_repr}"
+                title = _("%(verb)s%(model)s：%(object)s") % {"verb": verbs[e.action], "model": model._meta.verbose_name, "object": e.object_repr}
             items.append({"at": e.timestamp, "source": "audit", "title": title,
-                          "actor": str(e.actor) if e.actor_id else "系统", "note": ""})
+                          "actor": str(e.actor) if e.actor_id else _("系统"), "note": ""})
     items.sort(key=lambda i: i["at"])
     return items
 

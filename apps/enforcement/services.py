@@ -19,6 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from apps.core import live, notify
@@ -65,9 +68,9 @@ class TransitionRefused(ValidationError):
         self.state_label = str(Task.State(task.state).label)
         self.allowed = task_allowed_actions(task=task, user=user)
         label = ACTION_LABELS.get(action, action)
-        allowed = "、".join(a["label"] for a in self.allowed)
-        message = f"任务当前状态为「{self.state_label}」，不能执行「{label}」。" + (
-            f"当前可执行：{allowed}。" if allowed else "您当前没有可执行的操作。"
+        allowed = _("、").join(str(a["label"]) for a in self.allowed)
+        message = _("任务当前状态为「%(state)s」，不能执行「%(action)s」。") % {"state": self.state_label, "action": label} + (
+            _("当前可执行：%(actions)s。") % {"actions": allowed} if allowed else _("您当前没有可执行的操作。")
         )
         super().__init__(message, code="invalid_transition")
 
@@ -83,15 +86,15 @@ ACTIONS: dict[str, str] = {
     "reassign": "reassign",
 }
 ACTION_LABELS: dict[str, str] = {
-    "acknowledge": "签收",
-    "start": "开始处置",
-    "feedback": "提交反馈",
-    "submit_feedback": "提交反馈",
-    "verify": "核实办结",
-    "send_back": "退回补充",
-    "reject": "拒收",
-    "reassign": "改派",
-    "escalate": "超时升级",
+    "acknowledge": gettext_lazy("签收"),
+    "start": gettext_lazy("开始处置"),
+    "feedback": gettext_lazy("提交反馈"),
+    "submit_feedback": gettext_lazy("提交反馈"),
+    "verify": gettext_lazy("核实办结"),
+    "send_back": gettext_lazy("退回补充"),
+    "reject": gettext_lazy("拒收"),
+    "reassign": gettext_lazy("改派"),
+    "escalate": gettext_lazy("超时升级"),
 }
 
 
@@ -101,7 +104,7 @@ def task_allowed_actions(*, task: Task, user) -> list[dict[str, str]]:
     result = []
     for t in task.get_available_user_state_transitions(user):
         if t.name in by_method:
-            result.append({"name": by_method[t.name], "label": ACTION_LABELS[by_method[t.name]]})
+            result.append({"name": by_method[t.name], "label": str(ACTION_LABELS[by_method[t.name]])})
     return result
 
 
@@ -126,14 +129,15 @@ def _audit_actor(actor):
 
 
 # --- Permission helpers ------------------------------------------------------------------------
-def _require_command(actor, what: str = "此操作") -> None:
+def _require_command(actor, what: str | None = None) -> None:
     if actor is None or getattr(actor, "role", None) not in COMMAND_ROLES:
-        raise PermissionDenied(f"只有联合作战中心（指挥长、值班员）可以{what}。")
+        what = what if what is not None else pgettext("permission", "此操作")
+        raise PermissionDenied(_("只有联合作战中心（指挥长、值班员）可以%(what)s。") % {"what": what})
 
 
 def _require_task_department(task: Task, actor) -> None:
     if actor is None or actor.role not in DEPARTMENT_ROLES or actor.department_id != task.department_id:
-        raise PermissionDenied("只有任务所属部门的执法人员或负责人可以办理此任务。")
+        raise PermissionDenied(_("只有任务所属部门的执法人员或负责人可以办理此任务。"))
 
 
 def _require_case_participant(case: Case, actor) -> None:
@@ -146,7 +150,7 @@ def _require_case_participant(case: Case, actor) -> None:
         and case.departments.filter(pk=actor.department_id).exists()
     ):
         return
-    raise PermissionDenied("只有联合作战中心或参办本案的部门可以修改案件。")
+    raise PermissionDenied(_("只有联合作战中心或参办本案的部门可以修改案件。"))
 
 
 def _operations_centre() -> Department:
@@ -203,16 +207,16 @@ def _valid_kinds() -> set[str]:
 def plan_save(*, actor, plan: DispatchPlan | None = None, kind: str, name: str,
               auto_dispatch_min_level: str, active: bool = True, note: str = "") -> DispatchPlan:
     """Create or change a plan (commander / duty officer)."""
-    _require_command(actor, "修改派发预案")
+    _require_command(actor, pgettext("permission", "修改派发预案"))
     errors = {}
     if kind not in _valid_kinds():
-        errors["kind"] = f"未知的预警类型「{kind}」。"
+        errors["kind"] = _("未知的预警类型「%(kind)s」。") % {"kind": kind}
     if level_rank(auto_dispatch_min_level) == 0:
-        errors["auto_dispatch_min_level"] = "自动派发等级必须是红/橙/黄/蓝之一。"
+        errors["auto_dispatch_min_level"] = _("自动派发等级必须是红/橙/黄/蓝之一。")
     if not (name or "").strip():
-        errors["name"] = "请填写预案名称。"
+        errors["name"] = _("请填写预案名称。")
     if kind and DispatchPlan.objects.filter(kind=kind).exclude(pk=getattr(plan, "pk", None)).exists():
-        errors["kind"] = "该预警类型已有预案。"
+        errors["kind"] = _("该预警类型已有预案。")
     if errors:
         raise ValidationError(errors)
     with _audit_actor(actor), transaction.atomic():
@@ -228,27 +232,27 @@ def plan_subtask_save(*, actor, plan: DispatchPlan, subtask: PlanSubtask | None 
                       title: str, instructions: str = "", ack_minutes: int, arrive_minutes: int,
                       feedback_minutes: int, order: int = 0) -> PlanSubtask:
     """Create or change one subtask of a plan (commander / duty officer)."""
-    _require_command(actor, "修改派发预案")
+    _require_command(actor, pgettext("permission", "修改派发预案"))
     errors = {}
     if level_rank(level) == 0:
-        errors["level"] = "等级必须是红/橙/黄/蓝之一。"
+        errors["level"] = _("等级必须是红/橙/黄/蓝之一。")
     if sector not in Sector.values:
-        errors["sector"] = "管控环节必须是海上/岸上/路上/市场之一。"
+        errors["sector"] = _("管控环节必须是海上/岸上/路上/市场之一。")
     if department_rule not in PlanSubtask.DepartmentRule.values:
-        errors["department_rule"] = "未知的责任部门规则。"
+        errors["department_rule"] = _("未知的责任部门规则。")
     elif department_rule == PlanSubtask.DepartmentRule.FIXED and department is None:
-        errors["department"] = "指定部门的子任务必须选择责任部门。"
+        errors["department"] = _("指定部门的子任务必须选择责任部门。")
     if not (title or "").strip():
-        errors["title"] = "请填写任务名称。"
+        errors["title"] = _("请填写任务名称。")
     try:
         ack, arrive, feedback = int(ack_minutes), int(arrive_minutes), int(feedback_minutes)
     except (TypeError, ValueError):
-        errors["ack_minutes"] = "时限必须是整数分钟。"
+        errors["ack_minutes"] = _("时限必须是整数分钟。")
     else:
         if min(ack, arrive, feedback) <= 0:
-            errors["ack_minutes"] = "时限必须大于 0 分钟。"
+            errors["ack_minutes"] = _("时限必须大于 0 分钟。")
         elif not ack <= arrive <= feedback:
-            errors["feedback_minutes"] = "时限应满足：签收 ≤ 到场 ≤ 反馈。"
+            errors["feedback_minutes"] = _("时限应满足：签收 ≤ 到场 ≤ 反馈。")
     if errors:
         raise ValidationError(errors)
     with _audit_actor(actor), transaction.atomic():
@@ -264,7 +268,7 @@ def plan_subtask_save(*, actor, plan: DispatchPlan, subtask: PlanSubtask | None 
 
 
 def plan_subtask_delete(*, actor, subtask: PlanSubtask) -> None:
-    _require_command(actor, "修改派发预案")
+    _require_command(actor, pgettext("permission", "修改派发预案"))
     with _audit_actor(actor), transaction.atomic():
         subtask.delete()
 
@@ -347,20 +351,20 @@ def _case_create(*, title: str, actor, dispatch: Dispatch | None = None, summary
                 )
         except IntegrityError:
             continue
-    raise ValidationError("案件编号生成冲突，请重试。")
+    raise ValidationError(_("案件编号生成冲突，请重试。"))
 
 
 def _dispatch(*, subject, actor, level: str | None, note: str, auto: bool) -> Dispatch:
     if not auto:
-        _require_command(actor, "一键联动派发")
+        _require_command(actor, pgettext("permission", "一键联动派发"))
     info = subject_describe(subject)
     chosen = level or info.level
     if level_rank(chosen) == 0:
-        raise ValidationError({"level": "请选择预警等级（红色/橙色/黄色/蓝色）。"})
+        raise ValidationError({"level": _("请选择预警等级（红色/橙色/黄色/蓝色）。")})
     kind = info.kind or ANY_KIND
     plan, subtasks = plan_subtasks_for(kind=kind, level=chosen)
     if not subtasks:
-        raise ValidationError({"level": f"{Warning.Level(chosen).label}等级没有配置派发预案，请先在派发预案中配置子任务。"})
+        raise ValidationError({"level": _("%(level)s等级没有配置派发预案，请先在派发预案中配置子任务。") % {"level": Warning.Level(chosen).label}})
     now = timezone.now()
     content_type = ContentType.objects.get_for_model(subject)
     warning = subject if isinstance(subject, Warning) else None
@@ -510,9 +514,9 @@ def _parse_when(value, field: str) -> datetime:
     elif isinstance(value, str) and value.strip():
         when = parse_datetime(value.strip())
         if when is None:
-            raise ValidationError({field: "时间格式不正确。"})
+            raise ValidationError({field: _("时间格式不正确。")})
     else:
-        raise ValidationError({field: "请填写到场时间。"})
+        raise ValidationError({field: _("请填写到场时间。")})
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
     return when
@@ -524,11 +528,11 @@ def task_submit_feedback(*, task: Task, actor, text: str, arrived_at, result: st
     errors = {}
     text = (text or "").strip()
     if not text:
-        errors["text"] = "请填写处置反馈内容。"
+        errors["text"] = _("请填写处置反馈内容。")
     elif len(text) > 5000:
-        errors["text"] = "反馈内容不能超过 5000 字。"
+        errors["text"] = _("反馈内容不能超过 5000 字。")
     if result not in Task.Result.values:
-        errors["result"] = "请选择处置结果。"
+        errors["result"] = _("请选择处置结果。")
     try:
         arrived = _parse_when(arrived_at, "arrived_at")
     except ValidationError as exc:
@@ -536,12 +540,12 @@ def task_submit_feedback(*, task: Task, actor, text: str, arrived_at, result: st
         arrived = None
     if arrived is not None:
         if arrived > timezone.now() + CLOCK_SKEW:
-            errors["arrived_at"] = "到场时间不能晚于当前时间。"
+            errors["arrived_at"] = _("到场时间不能晚于当前时间。")
         elif arrived < task.assigned_at - CLOCK_SKEW:
-            errors["arrived_at"] = "到场时间不能早于任务派发时间。"
+            errors["arrived_at"] = _("到场时间不能早于任务派发时间。")
     attachments = list(attachments or [])
     if len(attachments) > MAX_ATTACHMENTS:
-        errors["attachments"] = f"附件最多 {MAX_ATTACHMENTS} 个。"
+        errors["attachments"] = _("附件最多 %(n)s 个。") % {"n": MAX_ATTACHMENTS}
     checked = []
     if not errors:
         for upload in attachments:
@@ -565,7 +569,8 @@ def task_verify(*, task: Task, actor, note: str = "") -> Task:
     def mutate(t, now):
         t.closed_at, t.closed_by = now, actor
 
-    done = _transition(task=task, actor=actor, action="verify", check=lambda t, a: _require_command(a, "核实办结任务"),
+    done = _transition(task=task, actor=actor, action="verify",
+                       check=lambda t, a: _require_command(a, pgettext("permission", "核实办结任务")),
                        event_kind=TaskEvent.Kind.VERIFIED, mutate=mutate, note=note)
     _close_warning_if_done(done, actor=actor)
     return done
@@ -588,8 +593,9 @@ def task_send_back(*, task: Task, actor, reason: str) -> Task:
     """退回补充: the feedback is not enough; the department continues."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写退回理由。"})
-    return _transition(task=task, actor=actor, action="send_back", check=lambda t, a: _require_command(a, "退回任务"),
+        raise ValidationError({"reason": _("请填写退回理由。")})
+    return _transition(task=task, actor=actor, action="send_back",
+                       check=lambda t, a: _require_command(a, pgettext("permission", "退回任务")),
                        event_kind=TaskEvent.Kind.SENT_BACK, note=reason)
 
 
@@ -597,7 +603,7 @@ def task_reject(*, task: Task, actor, reason: str) -> Task:
     """拒收: the department says the task is not theirs; it goes back to the operations centre."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写拒收理由。"})
+        raise ValidationError({"reason": _("请填写拒收理由。")})
 
     def mutate(t, now):
         t.rejected_at, t.reject_reason = now, reason
@@ -609,9 +615,9 @@ def task_reject(*, task: Task, actor, reason: str) -> Task:
 def task_reassign(*, task: Task, actor, department: Department, note: str = "") -> Task:
     """改派: the operations centre gives a rejected, escalated or unacknowledged task to another department."""
     if department is None:
-        raise ValidationError({"department": "请选择改派的部门。"})
+        raise ValidationError({"department": _("请选择改派的部门。")})
     if department.pk == task.department_id:
-        raise ValidationError({"department": "改派的部门不能与当前部门相同。"})
+        raise ValidationError({"department": _("改派的部门不能与当前部门相同。")})
     old_department_id = task.department_id
 
     def mutate(t, now):
@@ -628,7 +634,8 @@ def task_reassign(*, task: Task, actor, department: Department, note: str = "") 
         if case is not None:
             case.departments.add(department)
 
-    done = _transition(task=task, actor=actor, action="reassign", check=lambda t, a: _require_command(a, "改派任务"),
+    done = _transition(task=task, actor=actor, action="reassign",
+                       check=lambda t, a: _require_command(a, pgettext("permission", "改派任务")),
                        event_kind=TaskEvent.Kind.REASSIGNED, mutate=mutate,
                        note=f"改派给{department.name}" + (f"：{note}" if note else ""),
                        push_event=events.TASK_NEW, extra_groups=[live.group_department(old_department_id)])
@@ -694,9 +701,9 @@ def tasks_escalate_overdue(*, now: datetime | None = None) -> list[int]:
 # --- Cases ----------------------------------------------------------------------------------------
 def case_open(*, actor, title: str, summary: str = "", departments: Iterable[Department] = ()) -> Case:
     """Open a case file without a dispatch (e.g. a seizure found in the market)."""
-    _require_command(actor, "立案")
+    _require_command(actor, pgettext("permission", "立案"))
     if not (title or "").strip():
-        raise ValidationError({"title": "请填写案件名称。"})
+        raise ValidationError({"title": _("请填写案件名称。")})
     with _audit_actor(actor), transaction.atomic():
         case = _case_create(title=title.strip(), actor=actor, summary=summary)
         for dept in departments:
@@ -721,9 +728,9 @@ def case_add_person(*, case: Case, actor, role: str, name: str, id_number: str =
     _require_case_participant(case, actor)
     errors = {}
     if role not in CasePerson.Role.values:
-        errors["role"] = "请选择涉案人员身份。"
+        errors["role"] = _("请选择涉案人员身份。")
     if not (name or "").strip():
-        errors["name"] = "请填写姓名。"
+        errors["name"] = _("请填写姓名。")
     if errors:
         raise ValidationError(errors)
     with _audit_actor(actor), transaction.atomic():
@@ -737,7 +744,7 @@ def case_add_vessel(*, case: Case, actor, name: str, external_id: str = "", seiz
 
     _require_case_participant(case, actor)
     if not (name or "").strip() and not (external_id or "").strip():
-        raise ValidationError({"name": "请填写船名或 MMSI/终端号。"})
+        raise ValidationError({"name": _("请填写船名或 MMSI/终端号。")})
     vessel = Vessel.objects.filter(external_id=external_id.strip()).first() if external_id else None
     with _audit_actor(actor), transaction.atomic():
         row = CaseVessel.objects.create(case=case, vessel=vessel, name=(name or external_id).strip(),
@@ -749,7 +756,7 @@ def case_add_vessel(*, case: Case, actor, name: str, external_id: str = "", seiz
 def case_add_vehicle(*, case: Case, actor, plate: str, description: str = "", seized: bool = False, note: str = "") -> CaseVehicle:
     _require_case_participant(case, actor)
     if not (plate or "").strip():
-        raise ValidationError({"plate": "请填写车牌号。"})
+        raise ValidationError({"plate": _("请填写车牌号。")})
     with _audit_actor(actor), transaction.atomic():
         row = CaseVehicle.objects.create(case=case, plate=plate.strip().upper(), description=description,
                                          seized=bool(seized), note=note)
@@ -759,7 +766,7 @@ def case_add_vehicle(*, case: Case, actor, plate: str, description: str = "", se
 
 def _evidence_save(*, case: Case | None, actor, upload, check, task: Task | None = None, note: str = "") -> Evidence:
     if case is None:
-        raise ValidationError({"attachments": "该任务没有案件，无法保存附件。"})
+        raise ValidationError({"attachments": _("该任务没有案件，无法保存附件。")})
     evidence = Evidence(
         case=case, task=task, kind=check.kind, original_name=upload.name[:200], content_type=check.content_type,
         size_bytes=check.size_bytes, sha256=check.sha256, note=note[:200], uploaded_by=actor,
@@ -774,7 +781,7 @@ def evidence_add(*, case: Case, actor, upload, kind: str | None = None, note: st
     """Add a photo, document or track snapshot to a case (checked by real content type and size)."""
     _require_case_participant(case, actor)
     if task is not None and task.dispatch_id != getattr(case, "dispatch_id", None):
-        raise ValidationError({"task": "该任务不属于本案件。"})
+        raise ValidationError({"task": _("该任务不属于本案件。")})
     check = upload_check(upload=upload, kind=kind)
     with _audit_actor(actor), transaction.atomic():
         evidence = _evidence_save(case=case, actor=actor, upload=upload, check=check, task=task, note=note)
@@ -796,18 +803,18 @@ def _decimal(value, field: str, *, minimum: Decimal | None = Decimal("0"), maxim
              required: bool = True, label: str = "") -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError({field: f"请填写{label}。"})
+            raise ValidationError({field: _("请填写%(label)s。") % {"label": label}})
         return None
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError({field: f"{label}必须是数字。"}) from None
+        raise ValidationError({field: _("%(label)s必须是数字。") % {"label": label}}) from None
     if not number.is_finite():
-        raise ValidationError({field: f"{label}必须是数字。"})
+        raise ValidationError({field: _("%(label)s必须是数字。") % {"label": label}})
     if minimum is not None and number < minimum:
-        raise ValidationError({field: f"{label}不能小于 {minimum}。"})
+        raise ValidationError({field: _("%(label)s不能小于 %(minimum)s。") % {"label": label, "minimum": minimum}})
     if maximum is not None and number > maximum:
-        raise ValidationError({field: f"{label}不能大于 {maximum}。"})
+        raise ValidationError({field: _("%(label)s不能大于 %(maximum)s。") % {"label": label, "maximum": maximum}})
     return number
 
 
@@ -817,17 +824,17 @@ def goods_add(*, case: Case, actor, kind: str, description: str, quantity, unit:
     _require_case_participant(case, actor)
     errors = {}
     if kind not in GoodsKind.values:
-        errors["kind"] = "物品类别必须是成品油、冻品、烟草、白糖或其他。"
+        errors["kind"] = _("物品类别必须是成品油、冻品、烟草、白糖或其他。")
     if not (description or "").strip():
-        errors["description"] = "请填写品名规格。"
+        errors["description"] = _("请填写品名规格。")
     if not (unit or "").strip():
-        errors["unit"] = "请填写单位。"
+        errors["unit"] = _("请填写单位。")
     try:
-        qty = _decimal(quantity, "quantity", minimum=Decimal("0.001"), label="数量")
+        qty = _decimal(quantity, "quantity", minimum=Decimal("0.001"), label=_("数量"))
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
-        value = _decimal(estimated_value_yuan, "estimated_value_yuan", label="估值")
+        value = _decimal(estimated_value_yuan, "estimated_value_yuan", label=_("估值"))
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
@@ -857,47 +864,50 @@ def disposal_step_sign(*, goods: SeizedGoods, actor, step: str, site: str = "", 
     case = goods.case
     _require_case_participant(case, actor)
     if actor.department_id is None:
-        raise ValidationError("签署人必须属于一个部门。")
+        raise ValidationError(_("签署人必须属于一个部门。"))
     if step not in DISPOSAL_ORDER:
-        raise ValidationError({"step": f"未知的处置环节「{step}」。"})
+        raise ValidationError({"step": _("未知的处置环节「%(step)s」。") % {"step": step}})
     label = DisposalStep.Step(step).label
     with _audit_actor(actor), transaction.atomic():
         goods = SeizedGoods.objects.select_for_update().get(pk=goods.pk)
         expected = disposal_next_step(goods=goods)
         if expected is None:
-            raise ValidationError({"step": "该物品的处置流程已全部完成。"})
+            raise ValidationError({"step": _("该物品的处置流程已全部完成。")})
         if step != expected:
             if goods.steps.filter(step=step).exists():
-                raise ValidationError({"step": f"「{label}」已经签署过，下一步是「{DisposalStep.Step(expected).label}」。"})
-            raise ValidationError({"step": f"处置环节必须按顺序签署，不能跳过：请先完成「{DisposalStep.Step(expected).label}」，再签署「{label}」。"})
+                raise ValidationError({"step": _("「%(step)s」已经签署过，下一步是「%(next)s」。") % {
+                    "step": label, "next": DisposalStep.Step(expected).label}})
+            raise ValidationError({"step": _("处置环节必须按顺序签署，不能跳过：请先完成「%(next)s」，再签署「%(step)s」。") % {
+                "next": DisposalStep.Step(expected).label, "step": label}})
         row = DisposalStep(goods=goods, step=step, order=DISPOSAL_ORDER.index(step) + 1, signed_by=actor,
                            department=actor.department, signed_at=timezone.now(), note=(note or "").strip())
         errors = {}
         if step in (DisposalStep.Step.RECEIVING_SITE, DisposalStep.Step.STORAGE):
             if not (site or "").strip():
-                errors["site"] = "请填写指定接收场所。" if step == DisposalStep.Step.RECEIVING_SITE else "请填写仓储地点。"
+                errors["site"] = _("请填写指定接收场所。") if step == DisposalStep.Step.RECEIVING_SITE else _("请填写仓储地点。")
             row.site = (site or "").strip()
         elif step == DisposalStep.Step.COUNT_CONFIRM:
             try:
-                row.quantity_confirmed = _decimal(quantity_confirmed, "quantity_confirmed", label="清点数量")
+                row.quantity_confirmed = _decimal(quantity_confirmed, "quantity_confirmed", label=_("清点数量"))
                 if row.quantity_confirmed != goods.quantity and not row.note:
-                    errors["note"] = f"清点数量与查扣数量（{goods.quantity}{goods.unit}）不一致，请在备注中说明。"
+                    errors["note"] = _("清点数量与查扣数量（%(quantity)s%(unit)s）不一致，请在备注中说明。") % {
+                        "quantity": goods.quantity, "unit": goods.unit}
             except ValidationError as exc:
                 errors.update(exc.message_dict)
         elif step == DisposalStep.Step.EVIDENCE_FIXED:
             if evidence is None or evidence.case_id != case.pk:
-                errors["evidence"] = "销毁前必须固定证据：请先上传本案的照片或文书，并选择该证据。"
+                errors["evidence"] = _("销毁前必须固定证据：请先上传本案的照片或文书，并选择该证据。")
             row.evidence = evidence
         elif step == DisposalStep.Step.HARMLESS_DISPOSAL:
             if not (method or "").strip():
-                errors["method"] = "请填写无害化处置方式。"
+                errors["method"] = _("请填写无害化处置方式。")
             row.method = (method or "").strip()
         elif step == DisposalStep.Step.COST_SETTLEMENT:
             if not (cost_bearer or "").strip():
-                errors["cost_bearer"] = "请填写费用承担主体。"
+                errors["cost_bearer"] = _("请填写费用承担主体。")
             row.cost_bearer = (cost_bearer or "").strip()
-            for field, value, kwargs in (("cost_yuan", cost_yuan, {"label": "处置费用"}),
-                                         ("subsidy_rate_pct", subsidy_rate_pct, {"label": "补助比例", "maximum": Decimal("100")})):
+            for field, value, kwargs in (("cost_yuan", cost_yuan, {"label": _("处置费用")}),
+                                         ("subsidy_rate_pct", subsidy_rate_pct, {"label": _("补助比例"), "maximum": Decimal("100")})):
                 try:
                     setattr(row, field, _decimal(value, field, **kwargs))
                 except ValidationError as exc:
@@ -911,17 +921,17 @@ def disposal_step_sign(*, goods: SeizedGoods, actor, step: str, site: str = "", 
 
 def case_close(*, case: Case, actor) -> Case:
     """结案: every task closed and every seized item's disposal chain complete."""
-    _require_command(actor, "结案")
+    _require_command(actor, pgettext("permission", "结案"))
     if case.status == Case.Status.CLOSED:
-        raise ValidationError("案件已经结案。")
+        raise ValidationError(_("案件已经结案。"))
     problems = []
     if case.dispatch_id and Task.objects.filter(dispatch_id=case.dispatch_id).exclude(state=Task.State.CLOSED).exists():
-        problems.append("仍有未办结的任务")
+        problems.append(_("仍有未办结的任务"))
     for goods in case.goods.all():
         if disposal_next_step(goods=goods) is not None:
-            problems.append(f"「{goods.description}」处置流程未完成")
+            problems.append(_("「%(goods)s」处置流程未完成") % {"goods": goods.description})
     if problems:
-        raise ValidationError("不能结案：" + "；".join(problems) + "。")
+        raise ValidationError(_("不能结案：%(problems)s。") % {"problems": _("；").join(problems)})
     with _audit_actor(actor), transaction.atomic():
         case.status = Case.Status.CLOSED
         case.closed_at = timezone.now()

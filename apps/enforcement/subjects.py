@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,20 @@ def subject_resolve(*, subject_type: str, subject_id, user=None):
     """The subject instance for an API request; refuses unknown types and rows the user may not see."""
     entry = _REGISTRY.get(subject_type)
     if entry is None:
-        known = "、".join(sorted(_REGISTRY)) or "无"
-        raise ValidationError({"subject_type": f"不支持的派发对象类型「{subject_type}」；可选：{known}。"})
+        known = _("、").join(sorted(_REGISTRY)) or _("无")
+        raise ValidationError({"subject_type": _("不支持的派发对象类型「%(type)s」；可选：%(known)s。") % {
+            "type": subject_type, "known": known}})
     try:
         pk = int(subject_id)
     except (TypeError, ValueError):
-        raise ValidationError({"subject_id": "派发对象编号必须是整数。"}) from None
+        raise ValidationError({"subject_id": _("派发对象编号必须是整数。")}) from None
     model = entry.model()
     manager = model._default_manager
     queryset = manager.visible_to(user) if user is not None and hasattr(manager, "visible_to") else manager.all()
     try:
         return queryset.get(pk=pk)
     except ObjectDoesNotExist:
-        raise ValidationError({"subject_id": f"找不到编号为 {pk} 的{entry.label}，或您无权查看。"}) from None
+        raise ValidationError({"subject_id": _("找不到编号为 %(pk)s 的%(what)s，或您无权查看。") % {"pk": pk, "what": entry.label}}) from None
 
 
 def _call(subject, name: str):

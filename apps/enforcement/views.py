@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.generic import TemplateView
 
 from apps.core.audit import record_access
@@ -31,7 +32,7 @@ def js_strings() -> dict[str, str]:
         "instructions": _("力量配置与要求"), "feedback": _("反馈"), "result": _("处置结果"),
         "arrived_at": _("到场时间"), "attachments": _("附件"), "submit": _("提交"), "cancel": _("取消"),
         "reject_reason": _("拒收理由"), "send_back_reason": _("请填写退回理由"), "done": _("操作成功"),
-        "none": _("暂无"), "dispatched": _("已派发，任务已推送到各部门"), "case": _("案件"),
+        "none": _("暂无"), "dispatched": _("已派发，任务已推送到各部门"), "case": pgettext("label before a case number", "案件"),
         "reassign_to": _("改派给"), "signed": _("已签署"), "sign": _("签署"), "next": _("下一步"),
         "site": _("场所/地点"), "quantity": _("清点数量"), "method": _("处置方式"), "cost_bearer": _("费用承担主体"),
         "cost_yuan": _("处置费用（元）"), "subsidy": _("补助比例（%）"), "evidence": _("证据"), "note": _("备注"),
@@ -99,7 +100,7 @@ def evidence_file(request, pk: int):
     try:
         handle = evidence.file.open("rb")
     except (FileNotFoundError, OSError):
-        raise Http404("文件不存在") from None
+        raise Http404(_("文件不存在")) from None
     record_access(evidence)
     inline = evidence.content_type.startswith("image/") or evidence.content_type == "application/pdf"
     response = FileResponse(handle, content_type=evidence.content_type, as_attachment=not inline,

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.db.models.signals import post_migrate
 
 
@@ -11,7 +13,7 @@ def _ensure_custodian_group(sender, **kwargs) -> None:
 class ReportingConfig(AppConfig):
     name = "apps.reporting"
     label = "reporting"
-    verbose_name = "宣防与群众举报"
+    verbose_name = _("宣防与群众举报")
 
     def ready(self) -> None:
         from apps.core.audit import track
@@ -29,4 +31,4 @@ class ReportingConfig(AppConfig):
         post_migrate.connect(_ensure_custodian_group, sender=self, dispatch_uid="reporting.custodian_group")
         from apps.enforcement.subjects import register_subject_type
 
-        register_subject_type("tip", "reporting.Tip", label="群众举报")
+        register_subject_type("tip", "reporting.Tip", label=pgettext_lazy("dispatch subject", "群众举报"))

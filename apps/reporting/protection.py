@@ -25,6 +25,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 CHALLENGE_MAX_AGE_S = 20 * 60
 CHALLENGE_SALT = "reporting.challenge"
@@ -34,9 +36,16 @@ SUBMIT_RATE = "5/10m"
 STATUS_RATE = "20/10m"
 
 _DIGITS = "零一二三四五六七八九"
+_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+).split()
 
 
 def _numeral(n: int) -> str:
+    """``n`` (0–20) in words: Chinese numerals, or English words when the page is in another language."""
+    if not (get_language() or "zh").startswith("zh") and n < len(_WORDS):
+        return _WORDS[n]
     if n < 10:
         return _DIGITS[n]
     tens, ones = divmod(n, 10)
@@ -57,10 +66,10 @@ class Challenge:
 def challenge_new() -> Challenge:
     a, b = secrets.randbelow(19) + 2, secrets.randbelow(9) + 1
     if secrets.randbelow(2):
-        question, answer = f"{_numeral(a)}加{_numeral(b)}等于几？", a + b
+        question, answer = _("%(a)s加%(b)s等于几？") % {"a": _numeral(a), "b": _numeral(b)}, a + b
     else:
         a = max(a, b + 1)
-        question, answer = f"{_numeral(a)}减{_numeral(b)}等于几？", a - b
+        question, answer = _("%(a)s减%(b)s等于几？") % {"a": _numeral(a), "b": _numeral(b)}, a - b
     nonce = secrets.token_urlsafe(12)
     token = signing.TimestampSigner(salt=CHALLENGE_SALT).sign_object({"n": nonce, "h": _keyed("challenge", nonce, str(answer))[:32]})
     return Challenge(token=token, question=question)
@@ -69,20 +78,20 @@ def challenge_new() -> Challenge:
 def challenge_check(*, token: str, answer: str) -> None:
     """Raise ``ValidationError`` (Chinese) unless ``answer`` solves the unused, unexpired ``token``."""
     if not token:
-        raise ValidationError("缺少验证题，请刷新页面后重新填写。", code="challenge_missing")
+        raise ValidationError(_("缺少验证题，请刷新页面后重新填写。"), code="challenge_missing")
     try:
         data = signing.TimestampSigner(salt=CHALLENGE_SALT).unsign_object(token[:500], max_age=CHALLENGE_MAX_AGE_S)
     except signing.SignatureExpired:
-        raise ValidationError("验证题已过期，请重新作答。", code="challenge_expired") from None
+        raise ValidationError(_("验证题已过期，请重新作答。"), code="challenge_expired") from None
     except (signing.BadSignature, ValueError, TypeError):
-        raise ValidationError("验证题无效，请刷新页面后重新填写。", code="challenge_invalid") from None
+        raise ValidationError(_("验证题无效，请刷新页面后重新填写。"), code="challenge_invalid") from None
     if not isinstance(data, dict) or not isinstance(data.get("n"), str) or not isinstance(data.get("h"), str):
-        raise ValidationError("验证题无效，请刷新页面后重新填写。", code="challenge_invalid")
+        raise ValidationError(_("验证题无效，请刷新页面后重新填写。"), code="challenge_invalid")
     if not cache.add(f"reporting:challenge:{data['n']}", 1, timeout=CHALLENGE_MAX_AGE_S + 60):
-        raise ValidationError("验证题已使用过，请重新作答。", code="challenge_reused")
+        raise ValidationError(_("验证题已使用过，请重新作答。"), code="challenge_reused")
     given = (answer or "").strip()[:6]
     if not hmac.compare_digest(_keyed("challenge", data["n"], given)[:32], data["h"]):
-        raise ValidationError("验证题答案不正确，请重新作答。", code="challenge_wrong")
+        raise ValidationError(_("验证题答案不正确，请重新作答。"), code="challenge_wrong")
 
 
 def client_key(group, request) -> str:

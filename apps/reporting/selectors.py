@@ -66,7 +66,7 @@ def tip_public_view(*, tip: Tip) -> PublicTipView:
         for m in tip.messages.all()
     ]
     rewards = [
-        {"id": r.pk, "amount_yuan": r.amount_yuan, "state": r.get_state_display(), "claimed": bool(r.claimed_at), "claimable": r.state == Reward.State.APPROVED and not r.claimed_at}
+        {"id": r.pk, "amount_yuan": r.amount_yuan, "state": r.get_state_display(), "claimed": bool(r.claimed_at), "paid": r.state == Reward.State.PAID, "claimable": r.state == Reward.State.APPROVED and not r.claimed_at}
         for r in tip.rewards.filter(state__in=[Reward.State.APPROVED, Reward.State.PAID])
     ]
     return PublicTipView(

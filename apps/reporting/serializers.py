@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .models import Bulletin, Tip
@@ -25,7 +26,7 @@ class TipSerializer(serializers.ModelSerializer):
 
 
 class IdentityReadInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, error_messages={"required": "请填写查看事由。", "blank": "请填写查看事由。"})
+    reason = serializers.CharField(max_length=200, error_messages={"required": _("请填写查看事由。"), "blank": _("请填写查看事由。")})
 
 
 class BulletinSerializer(serializers.ModelSerializer):

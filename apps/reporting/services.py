@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core import live
 from apps.core.audit import record_access
@@ -46,17 +47,17 @@ def _text(value, *, field: str, max_len: int, min_len: int = 0, required: bool =
         text = text.replace("\r", " ").replace("\n", " ")
     text = text.strip()
     if required and not text:
-        raise ValidationError({field: "此项必填。"})
+        raise ValidationError({field: _("此项必填。")})
     if text and len(text) < min_len:
-        raise ValidationError({field: f"至少填写 {min_len} 个字。"})
+        raise ValidationError({field: _("至少填写 %(n)s 个字。") % {"n": min_len}})
     if len(text) > max_len:
-        raise ValidationError({field: f"不能超过 {max_len} 个字（现有 {len(text)} 个）。"})
+        raise ValidationError({field: _("不能超过 %(n)s 个字（现有 %(count)s 个）。") % {"n": max_len, "count": len(text)}})
     return text
 
 
 def _require_command(actor) -> None:
     if not (actor and actor.is_authenticated and actor.role in COMMAND_ROLES):
-        raise PermissionDenied("只有联合作战中心（指挥长、值班员）可以办理群众举报。")
+        raise PermissionDenied(_("只有联合作战中心（指挥长、值班员）可以办理群众举报。"))
 
 
 def _push(event: str, payload: dict) -> None:
@@ -64,7 +65,7 @@ def _push(event: str, payload: dict) -> None:
 
 
 def _group(n: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(n))
+    return "".join(secrets.choice(CODE_ALPHABET) for _unused in range(n))
 
 
 def normalise_code(code: str) -> str:
@@ -99,11 +100,11 @@ def _location(lon, lat) -> tuple[float | None, float | None]:
     try:
         lon_f, lat_f = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise ValidationError({"location": "地图位置无效，请重新在地图上点选。"}) from None
+        raise ValidationError({"location": _("地图位置无效，请重新在地图上点选。")}) from None
     from shapely.geometry import Point
 
     if not (-180 <= lon_f <= 180 and -90 <= lat_f <= 90) or not _county_area().contains(Point(lon_f, lat_f)):
-        raise ValidationError({"location": "所选位置不在象山县范围内，请在地图上重新点选或用文字描述。"})
+        raise ValidationError({"location": _("所选位置不在象山县范围内，请在地图上重新点选或用文字描述。")})
     return round(lon_f, 6), round(lat_f, 6)
 
 
@@ -129,30 +130,30 @@ def tip_submit(
 ) -> TipReceipt:
     """Store a tip from the public with its (already cleaned) files; return its code and secret."""
     if category not in Tip.Category.values:
-        raise ValidationError({"category": "请选择看到的情况类别。"})
+        raise ValidationError({"category": _("请选择看到的情况类别。")})
     description = _text(description, field="description", max_len=DESCRIPTION_MAX, min_len=DESCRIPTION_MIN, required=True, multiline=True)
     place_text = _text(place_text, field="place_text", max_len=200)
     lon_f, lat_f = _location(lon, lat)
     if lon_f is None and not place_text:
-        raise ValidationError({"location": "请在地图上点选位置，或用文字描述地点。"})
+        raise ValidationError({"location": _("请在地图上点选位置，或用文字描述地点。")})
     now = timezone.now()
     if seen_at is not None:
         if seen_at > now + timedelta(hours=1):
-            raise ValidationError({"seen_at": "发现时间不能晚于现在。"})
+            raise ValidationError({"seen_at": _("发现时间不能晚于现在。")})
         if seen_at < now - timedelta(days=366):
-            raise ValidationError({"seen_at": "发现时间不能早于一年前。"})
+            raise ValidationError({"seen_at": _("发现时间不能早于一年前。")})
     contact_name = _text(contact_name, field="contact_name", max_len=40)
     contact_phone = _text(contact_phone, field="contact_phone", max_len=60)
     files = list(files)
     if len(files) > MAX_FILES:
-        raise ValidationError({"files": f"最多上传 {MAX_FILES} 个文件。"})
+        raise ValidationError({"files": _("最多上传 %(n)s 个文件。") % {"n": MAX_FILES}})
 
-    secret = "-".join(_group(4) for _ in range(5))
+    secret = "-".join(_group(4) for _unused in range(5))
     level = Tip.Level.ORANGE if category in (Tip.Category.BOAT_UNLOADING, Tip.Category.TRUCKS_AT_PIER) else Tip.Level.YELLOW
     written: list[str] = []
     try:
         with transaction.atomic():
-            for _ in range(20):
+            for _unused in range(20):
                 code = f"XS-{_group(4)}-{_group(4)}"
                 if not Tip.objects.filter(code=code).exists():
                     break
@@ -191,7 +192,7 @@ def tip_authenticate(*, code: str, secret: str) -> Tip:
     """The tip whose code and secret these are; ``AccessRefused`` (Chinese) otherwise or when locked."""
     code_n, secret_n = normalise_code(code), normalise_secret(secret)
     if code_n and protection.code_locked(code=code_n):
-        raise AccessRefused(f"该举报编码连续验证失败次数过多，请 {protection.LOCK_S // 60} 分钟后再试。", code="locked")
+        raise AccessRefused(_("该举报编码连续验证失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": protection.LOCK_S // 60}, code="locked")
     tip = Tip.objects.filter(code=code_n).first() if code_n else None
     if tip is None:
         make_password(secret_n or "x")  # the same work as a real check: no timing hint that the code exists
@@ -201,7 +202,7 @@ def tip_authenticate(*, code: str, secret: str) -> Tip:
     if not ok:
         if code_n:
             protection.code_failure_record(code=code_n)
-        raise AccessRefused("举报编码或查询密钥不正确。", code="wrong")
+        raise AccessRefused(_("举报编码或查询密钥不正确。"), code="wrong")
     protection.code_failures_clear(code=code_n)
     return tip
 
@@ -209,7 +210,7 @@ def tip_authenticate(*, code: str, secret: str) -> Tip:
 def tip_message_post_by_tipster(*, tip: Tip, body: str) -> TipMessage:
     body = _text(body, field="body", max_len=MESSAGE_MAX, required=True, multiline=True)
     if tip.state == Tip.State.CLOSED:
-        raise ValidationError({"body": "该举报已办结，如有新情况请提交新的举报。"})
+        raise ValidationError({"body": _("该举报已办结，如有新情况请提交新的举报。")})
     message = TipMessage.objects.create(tip=tip, author=TipMessage.Author.TIPSTER, body=body)
     _push(events.TIP_MESSAGE, {"id": tip.pk, "code": tip.code})
     return message
@@ -234,17 +235,17 @@ def tip_triage(*, tip: Tip, actor, outcome: str, note: str = "", level: str | No
     _require_command(actor)
     tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if outcome not in TRIAGE_OUTCOMES:
-        raise ValidationError({"outcome": "请选择研判结果：重复、不实或有效。"})
+        raise ValidationError({"outcome": _("请选择研判结果：重复、不实或有效。")})
     if tip.state != Tip.State.NEW:
-        raise ValidationError(f"该举报已研判（{tip.get_state_display()}），不能再次研判。")
+        raise ValidationError(_("该举报已研判（%(state)s），不能再次研判。") % {"state": tip.get_state_display()})
     if level:
         if level not in Tip.Level.values:
-            raise ValidationError({"level": "等级无效。"})
+            raise ValidationError({"level": _("等级无效。")})
         tip.level = level
     if outcome == "duplicate":
         original = Tip.objects.filter(code=normalise_code(duplicate_of_code)).exclude(pk=tip.pk).first()
         if original is None:
-            raise ValidationError({"duplicate_of": "请填写与之重复的原举报编码。"})
+            raise ValidationError({"duplicate_of": _("请填写与之重复的原举报编码。")})
         tip.duplicate_of = original
     tip.triage_note = _text(note, field="note", max_len=500)
     getattr(tip, TRIAGE_OUTCOMES[outcome])()
@@ -266,14 +267,14 @@ def tip_link(*, tip: Tip, actor, warning_id: int | None = None, case_id: int | s
     if warning_id not in (None, ""):
         warning = Warning.objects.filter(pk=_int(warning_id, "warning")).first()
         if warning is None:
-            raise ValidationError({"warning": f"预警 #{warning_id} 不存在。"})
+            raise ValidationError({"warning": _("预警 #%(id)s 不存在。") % {"id": warning_id}})
         tip.warning = warning
     if case_id not in (None, ""):
         from apps.enforcement.models import Case
 
         case = Case.objects.filter(pk=_int(case_id, "case")).first()
         if case is None:
-            raise ValidationError({"case": f"案件 #{case_id} 不存在。"})
+            raise ValidationError({"case": _("案件 #%(id)s 不存在。") % {"id": case_id}})
         tip.case = case
     tip.save()
     _push(events.TIP_CHANGED, {"id": tip.pk, "code": tip.code, "state": tip.state})
@@ -284,7 +285,7 @@ def _int(value, field: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ValidationError({field: "编号必须是数字。"}) from None
+        raise ValidationError({field: _("编号必须是数字。")}) from None
 
 
 @transaction.atomic
@@ -293,13 +294,13 @@ def tip_dispatch(*, tip: Tip, actor, level: str | None = None, note: str = "") -
     _require_command(actor)
     tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if tip.state != Tip.State.USEFUL:
-        raise ValidationError("只有研判为有效的举报才能派发。")
+        raise ValidationError(_("只有研判为有效的举报才能派发。"))
     from apps.enforcement.models import Case
     from apps.enforcement.services import dispatch_subject
 
     if level:
         if level not in Tip.Level.values:
-            raise ValidationError({"level": "等级无效。"})
+            raise ValidationError({"level": _("等级无效。")})
         tip.level = level
         tip.save(update_fields=["level", "updated_at"])
     dispatch = dispatch_subject(subject=tip, actor=actor, level=level, note=_text(note, field="note", max_len=500))
@@ -316,7 +317,7 @@ def tip_close(*, tip: Tip, actor, note: str = "") -> Tip:
     _require_command(actor)
     tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if tip.state in (Tip.State.NEW, Tip.State.CLOSED):
-        raise ValidationError("待研判或已办结的举报不能办结。")
+        raise ValidationError(_("待研判或已办结的举报不能办结。"))
     if note:
         tip.triage_note = _text(note, field="note", max_len=500)
     tip.close()
@@ -328,7 +329,7 @@ def tip_close(*, tip: Tip, actor, note: str = "") -> Tip:
 # --- the tipster's identity ---------------------------------------------------------------------
 def custodian_group_ensure() -> Group:
     """The "举报人信息保管员" group holding ``reporting.view_tipster_identity`` (idempotent)."""
-    group, _ = Group.objects.get_or_create(name=CUSTODIAN_GROUP)
+    group, _unused = Group.objects.get_or_create(name=CUSTODIAN_GROUP)
     perm = Permission.objects.get(content_type__app_label="reporting", codename="view_tipster_identity")
     group.permissions.add(perm)
     return group
@@ -337,7 +338,7 @@ def custodian_group_ensure() -> Group:
 def tip_identity_read(*, tip: Tip, actor, reason: str) -> dict[str, str]:
     """The tipster's contact, for a holder of the designated permission; every read is audited."""
     if not (actor and actor.is_authenticated and actor.is_active and actor.has_perm(IDENTITY_PERMISSION)):
-        raise PermissionDenied("只有举报人信息保管员可以查看举报人联系方式。")
+        raise PermissionDenied(_("只有举报人信息保管员可以查看举报人联系方式。"))
     reason = _text(reason, field="reason", max_len=200, min_len=2, required=True)
     with transaction.atomic(), _audited_as(actor):
         IdentityRead.objects.create(tip=tip, reader=actor, field="contact", reason=reason)
@@ -385,9 +386,9 @@ def _money(value, field: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise ValidationError({field: "金额格式不正确。"}) from None
+        raise ValidationError({field: _("金额格式不正确。")}) from None
     if amount < 0 or amount > Decimal("100000000"):
-        raise ValidationError({field: "金额超出范围。"})
+        raise ValidationError({field: _("金额超出范围。")})
     return amount
 
 
@@ -408,19 +409,19 @@ def reward_rule_save(
 ) -> RewardRule:
     """Create or update (by name) a reward rule. Commander only."""
     if not (actor and actor.is_authenticated and actor.role == Role.COMMANDER):
-        raise PermissionDenied("只有指挥长可以设定举报奖励规则。")
+        raise PermissionDenied(_("只有指挥长可以设定举报奖励规则。"))
     if kind not in RewardRule.Kind.values or outcome not in RewardRule.Outcome.values:
-        raise ValidationError("奖励规则的类别或结果无效。")
+        raise ValidationError(_("奖励规则的类别或结果无效。"))
     low, high = _money(amount_min_yuan, "amount_min_yuan"), _money(amount_max_yuan, "amount_max_yuan")
     if low > high:
-        raise ValidationError({"amount_max_yuan": "奖励上限不能低于下限。"})
+        raise ValidationError({"amount_max_yuan": _("奖励上限不能低于下限。")})
     g_low = _money(goods_value_min_yuan or 0, "goods_value_min_yuan")
     g_high = None if goods_value_max_yuan in (None, "") else _money(goods_value_max_yuan, "goods_value_max_yuan")
     if g_high is not None and g_high < g_low:
-        raise ValidationError({"goods_value_max_yuan": "案值上限不能低于下限。"})
+        raise ValidationError({"goods_value_max_yuan": _("案值上限不能低于下限。")})
     if kind == RewardRule.Kind.CAMPAIGN and not (campaign_start and campaign_end and campaign_start <= campaign_end):
-        raise ValidationError({"campaign_end": "专项奖励须设定起止日期。"})
-    rule, _ = RewardRule.objects.update_or_create(
+        raise ValidationError({"campaign_end": _("专项奖励须设定起止日期。")})
+    rule, _unused = RewardRule.objects.update_or_create(
         name=_text(name, field="name", max_len=100, required=True),
         defaults=dict(
             kind=kind, outcome=outcome, amount_min_yuan=low, amount_max_yuan=high, goods_value_min_yuan=g_low,
@@ -438,22 +439,22 @@ def reward_propose(*, tip: Tip, actor, rule: RewardRule, outcome: str, amount_yu
     _require_command(actor)
     tip = Tip.objects.select_for_update().get(pk=tip.pk)
     if tip.triage_outcome != "useful":
-        raise ValidationError("只有经研判有效的举报才能申请奖励。")
+        raise ValidationError(_("只有经研判有效的举报才能申请奖励。"))
     if tip.rewards.exclude(state=Reward.State.REJECTED).exists():
-        raise ValidationError("该举报已有奖励记录。")
+        raise ValidationError(_("该举报已有奖励记录。"))
     if not rule.active:
-        raise ValidationError({"rule": "该奖励规则已停用。"})
+        raise ValidationError({"rule": _("该奖励规则已停用。")})
     if outcome != rule.outcome:
-        raise ValidationError({"outcome": f"该规则只适用于「{rule.get_outcome_display()}」。"})
+        raise ValidationError({"outcome": _("该规则只适用于「%(outcome)s」。") % {"outcome": rule.get_outcome_display()}})
     amount, goods = _money(amount_yuan, "amount_yuan"), _money(goods_value_yuan or 0, "goods_value_yuan")
     if goods < rule.goods_value_min_yuan or (rule.goods_value_max_yuan is not None and goods > rule.goods_value_max_yuan):
-        raise ValidationError({"goods_value_yuan": "案值不在该规则的适用范围内。"})
+        raise ValidationError({"goods_value_yuan": _("案值不在该规则的适用范围内。")})
     if not (rule.amount_min_yuan <= amount <= rule.amount_max_yuan):
-        raise ValidationError({"amount_yuan": f"奖励金额须在 {rule.amount_min_yuan} 至 {rule.amount_max_yuan} 元之间。"})
+        raise ValidationError({"amount_yuan": _("奖励金额须在 %(min)s 至 %(max)s 元之间。") % {"min": rule.amount_min_yuan, "max": rule.amount_max_yuan}})
     if rule.kind == RewardRule.Kind.CAMPAIGN:
         day = timezone.localdate(tip.created_at)
         if not (rule.campaign_start <= day <= rule.campaign_end):
-            raise ValidationError({"rule": "该举报不在专项奖励活动期间内。"})
+            raise ValidationError({"rule": _("该举报不在专项奖励活动期间内。")})
     reward = Reward.objects.create(
         tip=tip, rule=rule, outcome=outcome, amount_yuan=amount, goods_value_yuan=goods,
         reason=_text(reason, field="reason", max_len=500), proposed_by=actor,
@@ -467,11 +468,11 @@ def reward_approve(*, reward: Reward, actor) -> Reward:
     """The commander approves a proposed reward; the approver must not be the proposer."""
     reward = Reward.objects.select_for_update().get(pk=reward.pk)
     if not (actor and actor.is_authenticated and actor.role == Role.COMMANDER):
-        raise PermissionDenied("只有指挥长可以审批举报奖励。")
+        raise PermissionDenied(_("只有指挥长可以审批举报奖励。"))
     if actor.pk == reward.proposed_by_id:
-        raise ValidationError("审批人不能与提议人为同一人。")
+        raise ValidationError(_("审批人不能与提议人为同一人。"))
     if reward.state != Reward.State.PROPOSED:
-        raise ValidationError("只有待审批的奖励可以审批。")
+        raise ValidationError(_("只有待审批的奖励可以审批。"))
     reward.approve()
     reward.approved_by = actor
     reward.save()
@@ -483,9 +484,9 @@ def reward_approve(*, reward: Reward, actor) -> Reward:
 def reward_reject(*, reward: Reward, actor, reason: str = "") -> Reward:
     reward = Reward.objects.select_for_update().get(pk=reward.pk)
     if not (actor and actor.is_authenticated and actor.role == Role.COMMANDER):
-        raise PermissionDenied("只有指挥长可以审批举报奖励。")
+        raise PermissionDenied(_("只有指挥长可以审批举报奖励。"))
     if reward.state != Reward.State.PROPOSED:
-        raise ValidationError("只有待审批的奖励可以驳回。")
+        raise ValidationError(_("只有待审批的奖励可以驳回。"))
     reward.reject()
     reward.approved_by = actor
     if reason:
@@ -499,11 +500,11 @@ def reward_claim(*, tip: Tip, reward_id: int, method: str, payee_name: str = "",
     """The tipster (authenticated by code + secret) claims an approved reward; anonymous by default."""
     reward = Reward.objects.select_for_update().filter(pk=reward_id, tip=tip).first()
     if reward is None or reward.state != Reward.State.APPROVED:
-        raise ValidationError("没有可领取的奖励。")
+        raise ValidationError(_("没有可领取的奖励。"))
     if reward.claimed_at:
-        raise ValidationError("该奖励已申请领取，请等待发放。")
+        raise ValidationError(_("该奖励已申请领取，请等待发放。"))
     if method not in Reward.ClaimMethod.values:
-        raise ValidationError({"method": "请选择领取方式。"})
+        raise ValidationError({"method": _("请选择领取方式。")})
     reward.claim_method, reward.claimed_at = method, timezone.now()
     if method == Reward.ClaimMethod.REVEAL_NAME:
         name = _text(payee_name, field="payee_name", max_len=40, required=True)
@@ -520,9 +521,9 @@ def reward_pay(*, reward: Reward, actor, payment_reference: str) -> Reward:
     _require_command(actor)
     reward = Reward.objects.select_for_update().select_related("tip").get(pk=reward.pk)
     if reward.state != Reward.State.APPROVED:
-        raise ValidationError("只有已审批的奖励可以发放。")
+        raise ValidationError(_("只有已审批的奖励可以发放。"))
     if not reward.claimed_at:
-        raise ValidationError("举报人尚未凭举报编码申请领取。")
+        raise ValidationError(_("举报人尚未凭举报编码申请领取。"))
     reward.payment_reference = _text(payment_reference, field="payment_reference", max_len=80, required=True)
     reward.paid_to_code = reward.tip.code
     reward.paid_by = actor
@@ -535,7 +536,7 @@ def reward_pay(*, reward: Reward, actor, payment_reference: str) -> Reward:
 # --- education and bulletins ----------------------------------------------------------------------
 def _bulletin_fields(*, kind: str, title: str, summary: str, body: str, source: str) -> dict:
     if kind not in Bulletin.Kind.values:
-        raise ValidationError({"kind": "请选择栏目。"})
+        raise ValidationError({"kind": _("请选择栏目。")})
     return dict(
         kind=kind,
         title=_text(title, field="title", max_len=120, min_len=2, required=True),
@@ -564,7 +565,7 @@ def bulletin_publish(*, bulletin: Bulletin, actor) -> Bulletin:
     _require_command(actor)
     bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
     if bulletin.state == Bulletin.State.PUBLISHED:
-        raise ValidationError("该内容已发布。")
+        raise ValidationError(_("该内容已发布。"))
     bulletin.publish()
     bulletin.published_by = actor
     bulletin.save()
@@ -576,7 +577,7 @@ def bulletin_withdraw(*, bulletin: Bulletin, actor) -> Bulletin:
     _require_command(actor)
     bulletin = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
     if bulletin.state != Bulletin.State.PUBLISHED:
-        raise ValidationError("只有已发布的内容可以撤回。")
+        raise ValidationError(_("只有已发布的内容可以撤回。"))
     bulletin.withdraw()
     bulletin.save()
     return bulletin

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.photos import ALLOWED_MIME, PhotoRejected, sanitise_photo
 
@@ -30,7 +32,7 @@ MAX_PIXELS = 40_000_000
 
 IMAGE_TYPES = {"image/jpeg": ("jpg", "JPEG", {"jpg", "jpeg"}), "image/png": ("png", "PNG", {"png"}), "image/webp": ("webp", "WEBP", {"webp"})}
 VIDEO_TYPES = {"video/mp4": ("mp4", None, {"mp4", "m4v"})}
-ALLOWED_HINT = "仅限 JPEG、PNG、WebP 照片和 MP4 视频"
+ALLOWED_HINT = gettext_lazy("仅限 JPEG、PNG、WebP 照片和 MP4 视频")
 
 _CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"edts", b"dinf", b"stbl", b"mvex", b"moof", b"traf"}
 _METADATA_BOXES = {b"udta", b"meta", b"uuid", b"XMP_"}
@@ -50,29 +52,29 @@ class CleanFile:
 
 def _short(name: str) -> str:
     name = (name or "").replace("\n", " ")[-60:]
-    return name or "未命名文件"
+    return name or _("未命名文件")
 
 
 def upload_clean(*, name: str, data: bytes, declared_type: str = "") -> CleanFile:
     """Check one uploaded file and return its cleaned bytes; raise ``ValidationError`` (Chinese) if refused."""
     label = _short(name)
     if not data:
-        raise ValidationError(f"文件「{label}」是空的。", code="empty_file")
+        raise ValidationError(_("文件「%(name)s」是空的。") % {"name": label}, code="empty_file")
     guess = filetype.guess(data[:8192])
     real = guess.mime if guess else None
     if real not in IMAGE_TYPES and real not in VIDEO_TYPES:
-        raise ValidationError(f"文件「{label}」不是允许的格式（{ALLOWED_HINT}）。", code="bad_type")
+        raise ValidationError(_("文件「%(name)s」不是允许的格式（%(hint)s）。") % {"name": label, "hint": ALLOWED_HINT}, code="bad_type")
     extension, pil_format, extensions = (IMAGE_TYPES | VIDEO_TYPES)[real]
     suffix = label.rsplit(".", 1)[-1].lower() if "." in label else ""
     declared = (declared_type or "").split(";")[0].strip().lower()
     if (suffix and suffix not in extensions) or (declared and declared != "application/octet-stream" and declared != real):
-        raise ValidationError(f"文件「{label}」的扩展名或类型与实际内容不符。", code="type_mismatch")
+        raise ValidationError(_("文件「%(name)s」的扩展名或类型与实际内容不符。") % {"name": label}, code="type_mismatch")
     if real in VIDEO_TYPES:
         if len(data) > MAX_VIDEO_BYTES:
-            raise ValidationError(f"视频「{label}」超过 {MAX_VIDEO_BYTES // 1024 // 1024} MB。", code="too_large")
+            raise ValidationError(_("视频「%(name)s」超过 %(mb)s MB。") % {"name": label, "mb": MAX_VIDEO_BYTES // 1024 // 1024}, code="too_large")
         return CleanFile(kind="video", content_type=real, extension=extension, data=mp4_metadata_strip(data=data, label=label))
     if len(data) > MAX_IMAGE_BYTES:
-        raise ValidationError(f"照片「{label}」超过 {MAX_IMAGE_BYTES // 1024 // 1024} MB。", code="too_large")
+        raise ValidationError(_("照片「%(name)s」超过 %(mb)s MB。") % {"name": label, "mb": MAX_IMAGE_BYTES // 1024 // 1024}, code="too_large")
     return CleanFile(kind="image", content_type=real, extension=extension, data=image_reencode(data=data, pil_format=pil_format, label=label))
 
 
@@ -81,9 +83,9 @@ def image_reencode(*, data: bytes, pil_format: str, label: str = "") -> bytes:
     try:
         clean = sanitise_photo(data, max_bytes=MAX_IMAGE_BYTES, max_edge_px=None, max_pixels=MAX_PIXELS)
     except PhotoRejected as exc:
-        raise ValidationError(f"照片「{label}」：{exc}", code="bad_image") from None
+        raise ValidationError(_("照片「%(name)s」：%(reason)s") % {"name": label, "reason": exc}, code="bad_image") from None
     if ALLOWED_MIME[clean.content_type] != pil_format:
-        raise ValidationError(f"文件「{label}」的扩展名或类型与实际内容不符。", code="type_mismatch")
+        raise ValidationError(_("文件「%(name)s」的扩展名或类型与实际内容不符。") % {"name": label}, code="type_mismatch")
     return clean.data
 
 
@@ -107,7 +109,7 @@ def _scrub(buf: bytearray, start: int, end: int, depth: int, label: str) -> None
         elif size == 0:
             size = end - pos
         if size < header or pos + size > end:
-            raise ValidationError(f"视频「{label}」文件结构损坏。", code="bad_video")
+            raise ValidationError(_("视频「%(name)s」文件结构损坏。") % {"name": label}, code="bad_video")
         if box in _METADATA_BOXES:
             buf[pos + 4 : pos + 8] = b"free"
             buf[pos + header : pos + size] = bytes(size - header)

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import is_ratelimited
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -50,7 +52,7 @@ IndustryRoles = roles_allowed(*COMMAND_ROLES, *DEPARTMENT_ROLES, read_roles=[Rol
 class IndustryWriters(BasePermission):
     """Writes in industry supervision: the operations centre and market supervision, tobacco, commerce."""
 
-    message = "只有市场监管、烟草、商务部门或联合作战中心可以办理行业监管。"
+    message = gettext_lazy("只有市场监管、烟草、商务部门或联合作战中心可以办理行业监管。")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
@@ -64,7 +66,7 @@ def _date(value: str | None, default: Date) -> Date:
     try:
         return Date.fromisoformat(value)
     except ValueError:
-        raise ValidationError("日期格式应为 YYYY-MM-DD。") from None
+        raise ValidationError(_("日期格式应为 YYYY-MM-DD。")) from None
 
 
 # --------------------------------------------------------------------------- the phone
@@ -210,10 +212,10 @@ class AttendanceView(APIView):
         date_to = _date(request.query_params.get("date_to"), today)
         date_from = _date(request.query_params.get("date_from"), date_to - timedelta(days=6))
         if date_from > date_to:
-            return error("开始日期不能晚于结束日期。")
+            return error(_("开始日期不能晚于结束日期。"))
         by = request.query_params.get("by", "team")
         if by not in ("team", "township"):
-            return error("by 只能是 team 或 township。")
+            return error(_("by 只能是 team 或 township。"))
         fn = selectors.attendance_by_team if by == "team" else selectors.attendance_by_township
         return Response(
             {"by": by, "date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "results": fn(user=request.user, date_from=date_from, date_to=date_to)}
@@ -279,7 +281,7 @@ class FacilityViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
     def token(self, request, pk=None):
         facility = self.get_object()
         if request.user.role == Role.DEPT_HEAD and facility.responsible_department_id != request.user.department_id:
-            return error("只能为本部门负责的设备签发令牌。", status=403)
+            return error(_("只能为本部门负责的设备签发令牌。"), status=403)
         return Response({"facility": facility.id, "token": services.facility_issue_token(facility=facility)})
 
 
@@ -292,13 +294,13 @@ class DeviceHeartbeatView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         if is_ratelimited(request, group="sources.heartbeat", key="ip", rate="600/m", increment=True):
-            return error("心跳过于频繁。", status=429)
+            return error(_("心跳过于频繁。"), status=429)
         token = request.headers.get("X-Device-Token", "")
         auth = request.headers.get("Authorization", "")
         if not token and auth.startswith("Device "):
             token = auth[len("Device ") :].strip()
         if not token:
-            return error("缺少设备令牌。", status=401)
+            return error(_("缺少设备令牌。"), status=401)
         try:
             facility = services.facility_heartbeat(token=token)
         except PermissionError as exc:

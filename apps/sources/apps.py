@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SourcesConfig(AppConfig):
     name = "apps.sources"
     label = "sources"
-    verbose_name = "源头治理"
+    verbose_name = _("源头治理")
 
     def ready(self) -> None:
         from celery.schedules import crontab
@@ -47,5 +49,5 @@ class SourcesConfig(AppConfig):
         # one-click dispatch (enforcement): suspicious field reports and market findings
         from apps.enforcement.services import register_subject_type
 
-        register_subject_type("grid_report", "sources.GridReport", label="网格上报")
-        register_subject_type("market_finding", "sources.MarketFinding", label="行业监管发现")
+        register_subject_type("grid_report", "sources.GridReport", label=pgettext_lazy("dispatch subject", "网格上报"))
+        register_subject_type("market_finding", "sources.MarketFinding", label=pgettext_lazy("dispatch subject", "行业监管发现"))

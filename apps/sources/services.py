@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core import live, notify
 from apps.core.models import Department, User
@@ -84,22 +85,23 @@ def _coords(lon: Any, lat: Any) -> tuple[float, float]:
     try:
         lon_f, lat_f = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise ValidationError("未获取到手机定位，请开启定位后重试。") from None
+        raise ValidationError(_("未获取到手机定位，请开启定位后重试。")) from None
     if not (math.isfinite(lon_f) and math.isfinite(lat_f) and -180 <= lon_f <= 180 and -90 <= lat_f <= 90):
-        raise ValidationError("定位坐标无效，请重新定位。")
+        raise ValidationError(_("定位坐标无效，请重新定位。"))
     return lon_f, lat_f
 
 
-def _aware(at: Any, what: str = "时间") -> datetime:
+def _aware(at: Any, what: str | None = None) -> datetime:
+    what = what or _("时间")
     if isinstance(at, str):
         try:
             at = datetime.fromisoformat(at.replace("Z", "+00:00"))
         except ValueError:
-            raise ValidationError(f"{what}格式无效。") from None
+            raise ValidationError(_("%(what)s格式无效。") % {"what": what}) from None
     if not isinstance(at, datetime):
-        raise ValidationError(f"缺少{what}。")
+        raise ValidationError(_("缺少%(what)s。") % {"what": what})
     if timezone.is_naive(at):
-        raise ValidationError(f"{what}缺少时区。")
+        raise ValidationError(_("%(what)s缺少时区。") % {"what": what})
     return at
 
 
@@ -107,7 +109,7 @@ def _uuid(value: Any) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise ValidationError("缺少或无效的提交编号（client_uuid）。") from None
+        raise ValidationError(_("缺少或无效的提交编号（client_uuid）。")) from None
 
 
 def _accuracy(value: Any) -> float | None:
@@ -116,7 +118,7 @@ def _accuracy(value: Any) -> float | None:
     try:
         acc = float(value)
     except (TypeError, ValueError):
-        raise ValidationError("定位精度无效。") from None
+        raise ValidationError(_("定位精度无效。")) from None
     return acc if math.isfinite(acc) and acc >= 0 else None
 
 
@@ -146,11 +148,11 @@ def photo_store(*, upload, actor: User | None) -> Photo:
     """Validate an uploaded photo (real type JPEG/PNG/WebP, size ≤ UPLOAD_MAX_BYTES), strip its
     metadata by re-encoding, and store it. Raises ``ValidationError`` with a Chinese message."""
     if upload is None:
-        raise ValidationError("请拍摄或选择现场照片。")
+        raise ValidationError(_("请拍摄或选择现场照片。"))
     max_bytes = settings.UPLOAD_MAX_BYTES
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise ValidationError(f"照片过大（{size / 1048576:.1f} MB），上限 {max_bytes / 1048576:.0f} MB。")
+        raise ValidationError(_("照片过大（%(size).1f MB），上限 %(limit).0f MB。") % {"size": size / 1048576, "limit": max_bytes / 1048576})
     raw = upload.read(max_bytes + 1)
     try:
         clean = sanitise_photo(raw, max_bytes=max_bytes)
@@ -171,7 +173,7 @@ def photo_store(*, upload, actor: User | None) -> Photo:
 
 def _photos_store(*, uploads: Sequence, actor) -> list[Photo]:
     uploads = [u for u in uploads if u is not None]
-    _require(len(uploads) <= 6, "一次最多上传 6 张照片。")
+    _require(len(uploads) <= 6, _("一次最多上传 6 张照片。"))
     return [photo_store(upload=u, actor=actor) for u in uploads]
 
 
@@ -188,14 +190,14 @@ def _discard_files(photos: Iterable[Photo]) -> None:
 
 @transaction.atomic
 def grid_create(*, township: Department, code: str, name: str, note: str = "") -> Grid:
-    _require(township.kind == Department.Kind.TOWNSHIP, "网格只能属于镇乡街道。")
-    grid, _ = Grid.objects.update_or_create(code=code, defaults={"township": township, "name": name, "note": note})
+    _require(township.kind == Department.Kind.TOWNSHIP, _("网格只能属于镇乡街道。"))
+    grid, _unused = Grid.objects.update_or_create(code=code, defaults={"township": township, "name": name, "note": note})
     return grid
 
 
 @transaction.atomic
 def grid_team_create(*, grid: Grid, name: str, geofences: Iterable[Geofence] = ()) -> GridTeam:
-    team, _ = GridTeam.objects.get_or_create(grid=grid, name=name)
+    team, _unused = GridTeam.objects.get_or_create(grid=grid, name=name)
     fences = list(geofences)
     if fences:
         team.geofences.add(*fences)
@@ -205,17 +207,17 @@ def grid_team_create(*, grid: Grid, name: str, geofences: Iterable[Geofence] = (
 @transaction.atomic
 def team_member_add(*, team: GridTeam, user: User, role: str) -> TeamMember:
     """Add a grid worker or pier chief of the team's township to a "1+3+N" team."""
-    _require(role in TeamMember.Role.values, "队内角色无效。")
-    _require(user.role in FIELD_ROLES, "只有网格员或码长可以加入微网格队伍。")
-    _require(user.department_id == team.grid.township_id, "队员必须属于本镇乡街道。")
+    _require(role in TeamMember.Role.values, _("队内角色无效。"))
+    _require(user.role in FIELD_ROLES, _("只有网格员或码长可以加入微网格队伍。"))
+    _require(user.department_id == team.grid.township_id, _("队员必须属于本镇乡街道。"))
     existing = TeamMember.objects.filter(team=team, user=user).first()
     if role == TeamMember.Role.LEADER:
         _require(
-            not TeamMember.objects.filter(team=team, role=role).exclude(user=user).exists(), "每支队伍只有 1 名队长。"
+            not TeamMember.objects.filter(team=team, role=role).exclude(user=user).exists(), _("每支队伍只有 1 名队长。")
         )
     if role == TeamMember.Role.CORE:
         _require(
-            TeamMember.objects.filter(team=team, role=role).exclude(user=user).count() < 3, "每支队伍最多 3 名骨干。"
+            TeamMember.objects.filter(team=team, role=role).exclude(user=user).count() < 3, _("每支队伍最多 3 名骨干。")
         )
     if existing:
         existing.role = role
@@ -226,9 +228,9 @@ def team_member_add(*, team: GridTeam, user: User, role: str) -> TeamMember:
 
 @transaction.atomic
 def pier_chief_assign(*, geofence: Geofence, user: User) -> PierChief:
-    _require(geofence.kind != Geofence.Kind.ANCHORAGE, "锚地不设码长。")
-    _require(user.role in FIELD_ROLES, "码长须为网格员或码长账号。")
-    chief, _ = PierChief.objects.update_or_create(geofence=geofence, defaults={"user": user})
+    _require(geofence.kind != Geofence.Kind.ANCHORAGE, _("锚地不设码长。"))
+    _require(user.role in FIELD_ROLES, _("码长须为网格员或码长账号。"))
+    chief, _unused = PierChief.objects.update_or_create(geofence=geofence, defaults={"user": user})
     return chief
 
 
@@ -245,7 +247,7 @@ def patrol_plans_generate(*, date: Date, windows: Sequence[tuple[datetime, datet
     created: list[PatrolPlan] = []
     teams = GridTeam.objects.filter(active=True).prefetch_related("geofences")
     for start, peak, end in windows:
-        _require(start <= peak <= end, "潮汐时段无效。")
+        _require(start <= peak <= end, _("潮汐时段无效。"))
         for team in teams:
             for fence in team.geofences.all():
                 plan, was_created = PatrolPlan.objects.get_or_create(
@@ -299,7 +301,7 @@ def _replayed(model, client_uuid: uuid.UUID, actor: User):
         return None
     owner = existing.user_id if model is Checkin else existing.reporter_id
     if owner != actor.pk:
-        raise ValidationError("提交编号已被他人使用，请重新提交。")
+        raise ValidationError(_("提交编号已被他人使用，请重新提交。"))
     return existing
 
 
@@ -328,30 +330,30 @@ def checkin_record(
     if existing:
         return existing, False
     now = now or timezone.now()
-    _require(actor.role in FIELD_ROLES, "只有网格员和码长可以巡查打卡。")
+    _require(actor.role in FIELD_ROLES, _("只有网格员和码长可以巡查打卡。"))
     plan = PatrolPlan.objects.select_related("geofence", "team").filter(pk=plan_id).first() if str(plan_id).isdigit() else None
-    _require(plan is not None, "巡查计划不存在。")
-    _require(selectors.plan_checkin_allowed(plan=plan, user=actor), "您不在该点位的巡查队伍中，也不是该码头的码长。")
+    _require(plan is not None, _("巡查计划不存在。"))
+    _require(selectors.plan_checkin_allowed(plan=plan, user=actor), _("您不在该点位的巡查队伍中，也不是该码头的码长。"))
     lon_f, lat_f = _coords(lon, lat)
-    at_dt = _aware(at, "打卡时间")
+    at_dt = _aware(at, _("打卡时间"))
     acc = _accuracy(accuracy_m)
-    _require(at_dt <= now + CLOCK_SKEW, "手机时间晚于服务器时间，请校准手机时间后重试。")
+    _require(at_dt <= now + CLOCK_SKEW, _("手机时间晚于服务器时间，请校准手机时间后重试。"))
     reasons: list[str] = []
     if not plan.window_start <= at_dt <= plan.window_end:
-        reasons.append(f"不在巡查时段内（时段 {selectors.fmt_window(plan.window_start, plan.window_end)}）")
+        reasons.append(_("不在巡查时段内（时段 %(window)s）") % {"window": selectors.fmt_window(plan.window_start, plan.window_end)})
     elif now > plan.window_end + LATE_SYNC_LIMIT:
-        reasons.append("离线打卡须在巡查时段结束后 24 小时内上传。")
+        reasons.append(_("离线打卡须在巡查时段结束后 24 小时内上传。"))
     shape = geo.geometry_of(plan.geofence.geometry)
     if shape is None:
-        reasons.append("该点位的电子围栏数据缺失，无法核验位置，请联系镇乡管理员。")
+        reasons.append(_("该点位的电子围栏数据缺失，无法核验位置，请联系镇乡管理员。"))
     else:
         distance_m = geo.distance_outside_m(shape, lon=lon_f, lat=lat_f)
         if distance_m > 0:
-            reasons.append(f"不在码头围栏内（距离 {distance_m:.0f} 米）")
+            reasons.append(_("不在码头围栏内（距离 %(m).0f 米）") % {"m": distance_m})
     if acc is not None and acc > CHECKIN_MAX_ACCURACY_M:
-        reasons.append(f"定位精度不足（±{acc:.0f} 米），请到开阔处重新定位。")
+        reasons.append(_("定位精度不足（±%(m).0f 米），请到开阔处重新定位。") % {"m": acc})
     if photo is None:
-        reasons.append("请拍摄现场照片。")
+        reasons.append(_("请拍摄现场照片。"))
     if reasons:
         raise ValidationError(reasons)
     stored = photo_store(upload=photo, actor=actor)
@@ -437,20 +439,20 @@ def grid_report_file(
     if existing:
         return existing, False
     now = now or timezone.now()
-    _require(actor.role in FIELD_ROLES, "只有网格员和码长可以上报。")
-    _require(kind in GridReport.Kind.values, "上报类型无效。")
+    _require(actor.role in FIELD_ROLES, _("只有网格员和码长可以上报。"))
+    _require(kind in GridReport.Kind.values, _("上报类型无效。"))
     lon_f, lat_f = _coords(lon, lat)
-    at_dt = _aware(at, "发现时间")
-    _require(at_dt <= now + CLOCK_SKEW, "手机时间晚于服务器时间，请校准手机时间后重试。")
+    at_dt = _aware(at, _("发现时间"))
+    _require(at_dt <= now + CLOCK_SKEW, _("手机时间晚于服务器时间，请校准手机时间后重试。"))
     facility = None
     if facility_id not in (None, ""):
         facility = Facility.objects.select_related("site").filter(pk=facility_id).first() if str(facility_id).isdigit() else None
-        _require(facility is not None, "所选设施不存在。")
-        _require(_facility_reportable(facility, actor), "所选设施不在您的辖区内。")
+        _require(facility is not None, _("所选设施不存在。"))
+        _require(_facility_reportable(facility, actor), _("所选设施不在您的辖区内。"))
     description = (description or "").strip()[:2000]
     if kind == GridReport.Kind.DAMAGE:
-        _require(bool([p for p in photos if p is not None]), "设施损坏上报须附现场照片。")
-        _require(facility is not None or bool(description), "请选择损坏的设施，或写明损坏情况。")
+        _require(bool([p for p in photos if p is not None]), _("设施损坏上报须附现场照片。"))
+        _require(facility is not None or bool(description), _("请选择损坏的设施，或写明损坏情况。"))
     stored = _photos_store(uploads=photos, actor=actor)
     place = facility.site.geofence if facility and facility.site.geofence_id else _place_near(lon_f, lat_f)
     township = actor.department if actor.department and actor.department.kind == Department.Kind.TOWNSHIP else None
@@ -512,7 +514,7 @@ def _repair_for_damage(*, report: GridReport, photos: Sequence[Photo]) -> Repair
         department = report.township
     if department is None:
         department = Department.objects.filter(hosts_operations_centre=True).first()
-    _require(department is not None, "找不到设施的维护责任部门。")
+    _require(department is not None, _("找不到设施的维护责任部门。"))
     what = facility.name if facility else (report.geofence.name if report.geofence_id else "现场设施")
     return repair_task_open(
         title=f"设施损坏：{what}",
@@ -560,8 +562,8 @@ def _dispatch_subject(*, subject, actor: User, level: str | None, note: str):
 @transaction.atomic
 def grid_report_dispatch(*, report: GridReport, actor: User, level: str | None = None, note: str = ""):
     """One-click dispatch of a suspicious report through the enforcement module."""
-    _require(_is_command(actor), "只有联合作战中心可以派发网格上报。")
-    _require(report.is_suspicious, "设施损坏上报已转为维修任务，无需派发执法。")
+    _require(_is_command(actor), _("只有联合作战中心可以派发网格上报。"))
+    _require(report.is_suspicious, _("设施损坏上报已转为维修任务，无需派发执法。"))
     dispatch = _dispatch_subject(subject=report, actor=actor, level=level, note=note)
     report.dispatched_at = timezone.now()
     report.save(update_fields=["dispatched_at"])
@@ -594,17 +596,17 @@ def site_standards_ensure_defaults() -> int:
     n = 0
     for site_type, kinds in DEFAULT_STANDARDS.items():
         for kind, count in kinds.items():
-            _, created = SiteStandard.objects.get_or_create(site_type=site_type, facility_kind=kind, defaults={"min_count": count})
+            _unused, created = SiteStandard.objects.get_or_create(site_type=site_type, facility_kind=kind, defaults={"min_count": count})
             n += created
     return n
 
 
 @transaction.atomic
 def site_standard_set(*, actor: User, site_type: str, facility_kind: str, min_count: int) -> SiteStandard:
-    _require(_is_command(actor), "只有联合作战中心可以修改防范设施标准。")
-    _require(site_type in SiteType.values and facility_kind in FacilityKind.values, "点位或设施类型无效。")
-    _require(0 <= int(min_count) <= 99, "数量须在 0–99 之间。")
-    std, _ = SiteStandard.objects.update_or_create(
+    _require(_is_command(actor), _("只有联合作战中心可以修改防范设施标准。"))
+    _require(site_type in SiteType.values and facility_kind in FacilityKind.values, _("点位或设施类型无效。"))
+    _require(0 <= int(min_count) <= 99, _("数量须在 0–99 之间。"))
+    std, _unused = SiteStandard.objects.update_or_create(
         site_type=site_type, facility_kind=facility_kind, defaults={"min_count": int(min_count)}
     )
     return std
@@ -642,8 +644,8 @@ def facility_register(
     lat: float | None = None,
     heartbeat_timeout_min: int = 10,
 ) -> Facility:
-    _require(kind in FacilityKind.values, "设施类型无效。")
-    facility, _ = Facility.objects.update_or_create(
+    _require(kind in FacilityKind.values, _("设施类型无效。"))
+    facility, _unused = Facility.objects.update_or_create(
         code=code,
         defaults={
             "site": site,
@@ -665,7 +667,7 @@ def _token_hash(token: str) -> str:
 @transaction.atomic
 def facility_issue_token(*, facility: Facility) -> str:
     """A new device token (shown once; only its hash is stored). Replaces the previous one."""
-    _require(facility.kind in DEVICE_KINDS, "只有视频监控和红外哨兵等联网设备需要令牌。")
+    _require(facility.kind in DEVICE_KINDS, _("只有视频监控和红外哨兵等联网设备需要令牌。"))
     token = secrets.token_urlsafe(32)
     facility.token_hash = _token_hash(token)
     facility.save(update_fields=["token_hash"])
@@ -679,10 +681,10 @@ def facility_heartbeat(*, token: str, now: datetime | None = None) -> Facility:
     """A device says it is alive. A device that was down comes back to "ok" (its repair task
     stays open until the department closes it with an after photo)."""
     now = now or timezone.now()
-    _require(bool(token), "缺少设备令牌。")
+    _require(bool(token), _("缺少设备令牌。"))
     facility = Facility.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
     if facility is None:
-        raise PermissionError("设备令牌无效。")
+        raise PermissionError(_("设备令牌无效。"))
     Facility.objects.filter(pk=facility.pk).update(last_heartbeat_at=now)  # not audited: one row per minute
     facility.last_heartbeat_at = now
     if facility.status == Facility.Status.DOWN:
@@ -773,11 +775,11 @@ def _may_work_on(task: RepairTask, actor: User) -> bool:
 
 @transaction.atomic
 def repair_task_add_photos(*, task: RepairTask, actor: User, stage: str, uploads: Sequence) -> list[Photo]:
-    _require(_may_work_on(task, actor), "只有责任部门或联合作战中心可以处理该维修任务。")
-    _require(stage in ("before", "after"), "照片阶段须为 before 或 after。")
-    _require(task.state != RepairTask.State.CLOSED, "维修任务已关闭。")
+    _require(_may_work_on(task, actor), _("只有责任部门或联合作战中心可以处理该维修任务。"))
+    _require(stage in ("before", "after"), _("照片阶段须为 before 或 after。"))
+    _require(task.state != RepairTask.State.CLOSED, _("维修任务已关闭。"))
     photos = _photos_store(uploads=uploads, actor=actor)
-    _require(bool(photos), "请选择照片。")
+    _require(bool(photos), _("请选择照片。"))
     (task.before_photos if stage == "before" else task.after_photos).add(*photos)
     _repair_changed(task)
     return photos
@@ -786,8 +788,8 @@ def repair_task_add_photos(*, task: RepairTask, actor: User, stage: str, uploads
 @transaction.atomic
 def repair_task_start(*, task: RepairTask, actor: User, before_photos: Sequence = ()) -> RepairTask:
     task = RepairTask.objects.select_for_update().get(pk=task.pk)
-    _require(_may_work_on(task, actor), "只有责任部门或联合作战中心可以处理该维修任务。")
-    _require(task.state == RepairTask.State.OPEN, "只有待维修的任务可以开始维修。")
+    _require(_may_work_on(task, actor), _("只有责任部门或联合作战中心可以处理该维修任务。"))
+    _require(task.state == RepairTask.State.OPEN, _("只有待维修的任务可以开始维修。"))
     if before_photos:
         task.before_photos.add(*_photos_store(uploads=before_photos, actor=actor))
     task.start(by=actor, at=timezone.now())
@@ -800,11 +802,11 @@ def repair_task_start(*, task: RepairTask, actor: User, before_photos: Sequence 
 def repair_task_close(*, task: RepairTask, actor: User, after_photos: Sequence = (), note: str = "") -> RepairTask:
     """Close a repair: refused without at least one "after" photo. The facility is back to "ok"."""
     task = RepairTask.objects.select_for_update().get(pk=task.pk)
-    _require(_may_work_on(task, actor), "只有责任部门或联合作战中心可以处理该维修任务。")
-    _require(task.state == RepairTask.State.IN_REPAIR, "只有维修中的任务可以关闭（请先开始维修）。")
+    _require(_may_work_on(task, actor), _("只有责任部门或联合作战中心可以处理该维修任务。"))
+    _require(task.state == RepairTask.State.IN_REPAIR, _("只有维修中的任务可以关闭（请先开始维修）。"))
     if after_photos:
         task.after_photos.add(*_photos_store(uploads=after_photos, actor=actor))
-    _require(task.has_after_photo(), "关闭维修任务前必须上传修复后的照片。")
+    _require(task.has_after_photo(), _("关闭维修任务前必须上传修复后的照片。"))
     task.close(by=actor, at=timezone.now(), note=(note or "")[:500])
     task.save()
     facility = task.facility
@@ -833,7 +835,7 @@ GOODS_PROCESSES = frozenset({RegulatedRecord.Process.FROZEN_GOODS, RegulatedReco
 
 
 def _require_industry(actor: User) -> None:
-    _require(_is_command(actor) or is_industry_user(actor), "只有市场监管、烟草、商务部门或联合作战中心可以办理行业监管。")
+    _require(_is_command(actor) or is_industry_user(actor), _("只有市场监管、烟草、商务部门或联合作战中心可以办理行业监管。"))
 
 
 def _quantity(value: Any) -> Decimal | None:
@@ -842,8 +844,8 @@ def _quantity(value: Any) -> Decimal | None:
     try:
         q = Decimal(str(value))
     except Exception:  # noqa: BLE001
-        raise ValidationError("数量须为数字。") from None
-    _require(q.is_finite() and q >= 0, "数量须为非负数。")
+        raise ValidationError(_("数量须为数字。")) from None
+    _require(q.is_finite() and q >= 0, _("数量须为非负数。"))
     return q
 
 
@@ -863,11 +865,11 @@ def market_entity_register(
     contact_phone: str = "",
 ) -> MarketEntity:
     _require_industry(actor)
-    _require(kind in MarketEntity.Kind.values, "市场主体类型无效（修造船厂、货运站、存储冷库、加油站、油库储运点、香烟销售点）。")
-    _require(bool((name or "").strip()), "请填写市场主体名称。")
+    _require(kind in MarketEntity.Kind.values, _("市场主体类型无效（修造船厂、货运站、存储冷库、加油站、油库储运点、香烟销售点）。"))
+    _require(bool((name or "").strip()), _("请填写市场主体名称。"))
     if lon is not None or lat is not None:
         _coords(lon, lat)
-    entity, _ = MarketEntity.objects.update_or_create(
+    entity, _unused = MarketEntity.objects.update_or_create(
         kind=kind,
         name=name.strip(),
         defaults={
@@ -902,13 +904,13 @@ def regulated_record_create(
     """An entry in one of the 4 regulated processes. Goods recorded without a legal source
     (no source document, or ``legal_source=False``) become a flagged finding."""
     _require_industry(actor)
-    _require(process in RegulatedRecord.Process.values, "监管流程无效。")
+    _require(process in RegulatedRecord.Process.values, _("监管流程无效。"))
     allowed = PROCESS_ENTITY_KINDS[process]
     _require(
         entity.kind in allowed,
-        f"“{RegulatedRecord.Process(process).label}”不适用于{entity.get_kind_display()}。",
+        _("“%(process)s”不适用于%(kind)s。") % {"process": RegulatedRecord.Process(process).label, "kind": entity.get_kind_display()},
     )
-    _require(bool((subject or "").strip()), "请填写登记对象（船名、车牌或货物批次）。")
+    _require(bool((subject or "").strip()), _("请填写登记对象（船名、车牌或货物批次）。"))
     source_document = (source_document or "").strip()
     if legal_source is None:
         legal_source = bool(source_document) or process not in GOODS_PROCESSES
@@ -921,7 +923,7 @@ def regulated_record_create(
         unit=(unit or "")[:20],
         source_document=source_document[:120],
         legal_source=legal_source,
-        occurred_at=_aware(occurred_at, "发生时间"),
+        occurred_at=_aware(occurred_at, _("发生时间")),
         recorded_by=actor,
         details=details or {},
     )
@@ -940,7 +942,7 @@ def regulated_record_create(
 
 
 def _finding_create(*, actor: User, entity: MarketEntity, kind: str, inspection=None, record=None, goods="", quantity=None, unit="", description="", photos: Sequence[Photo] = ()) -> MarketFinding:
-    _require(kind in MarketFinding.Kind.values, "问题类型无效。")
+    _require(kind in MarketFinding.Kind.values, _("问题类型无效。"))
     finding = MarketFinding.objects.create(
         entity=entity,
         inspection=inspection,
@@ -970,9 +972,9 @@ def inspection_record(
 ) -> Inspection:
     """An inspection with its findings (each: kind, goods, quantity, unit, description, photos)."""
     _require_industry(actor)
-    _require(actor.department_id is not None, "检查人员须属于一个部门。")
+    _require(actor.department_id is not None, _("检查人员须属于一个部门。"))
     inspection = Inspection.objects.create(
-        entity=entity, department=actor.department, inspector=actor, at=_aware(at, "检查时间"), summary=summary or ""
+        entity=entity, department=actor.department, inspector=actor, at=_aware(at, _("检查时间")), summary=summary or ""
     )
     for item in findings:
         photos = _photos_store(uploads=item.get("photos") or (), actor=actor)
@@ -1021,8 +1023,8 @@ def market_finding_signal(*, finding_id: int) -> bool:
 @transaction.atomic
 def market_finding_dispatch(*, finding: MarketFinding, actor: User, level: str | None = None, note: str = ""):
     """One-click dispatch of a finding through the enforcement module."""
-    _require(_is_command(actor), "只有联合作战中心可以派发行业监管发现。")
-    _require(finding.status == MarketFinding.Status.OPEN, "该问题已派发或已整改。")
+    _require(_is_command(actor), _("只有联合作战中心可以派发行业监管发现。"))
+    _require(finding.status == MarketFinding.Status.OPEN, _("该问题已派发或已整改。"))
     dispatch = _dispatch_subject(subject=finding, actor=actor, level=level, note=note)
     finding.status = MarketFinding.Status.DISPATCHED
     finding.save(update_fields=["status"])

@@ -7,12 +7,14 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +96,7 @@ def _shell_version() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent / "templates" / "sources"
     paths = [finders.find(p) for p in SHELL_STATIC] + [here / "mobile.html", here / "sw.js"]
+    paths += [mo for d in settings.LOCALE_PATHS for mo in sorted(Path(d).glob("*/LC_MESSAGES/djangojs.mo"))]
     for path in paths:
         if path:
             digest.update(Path(path).read_bytes())
@@ -105,9 +108,16 @@ def service_worker(request):
     """The phone page's service worker, served from the page's own path so its scope covers it."""
     from django.template.loader import render_to_string
 
-    shell = [MOBILE_SCOPE, MOBILE_SCOPE + "manifest.webmanifest"] + [static(p) for p in SHELL_STATIC]
+    catalog = reverse("javascript-catalog")  # the page's translated strings: by language, so network first
+    shell = [MOBILE_SCOPE, MOBILE_SCOPE + "manifest.webmanifest", catalog] + [static(p) for p in SHELL_STATIC]
     body = render_to_string(
-        "sources/sw.js", {"version": _shell_version(), "shell_json": json.dumps(shell), "scope": MOBILE_SCOPE}
+        "sources/sw.js",
+        {
+            "version": _shell_version(),
+            "shell_json": json.dumps(shell),
+            "fresh_json": json.dumps([catalog]),
+            "scope": MOBILE_SCOPE,
+        },
     )
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = MOBILE_SCOPE
@@ -146,11 +156,11 @@ def photo(request, pk: int):
     """A stored photo, only for a user who may see a record it belongs to."""
     item = get_object_or_404(Photo, pk=pk)
     if not selectors.photo_visible_to(user=request.user, photo=item):
-        raise PermissionDenied("无权查看此照片。")
+        raise PermissionDenied(_("无权查看此照片。"))
     try:
         fh = item.file.open("rb")
     except FileNotFoundError:
-        raise Http404("照片文件缺失。") from None
+        raise Http404(_("照片文件缺失。")) from None
     response = FileResponse(fh, content_type=item.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
@@ -216,7 +226,7 @@ class IndustryPage(RoleRequiredMixin, TemplateView):
     def dispatch(self, request, *args, **kwargs):
         user = request.user
         if user.is_authenticated and user.is_department_staff and not is_industry_user(user):
-            raise PermissionDenied("只有市场监管、烟草、商务部门可以查看行业监管。")
+            raise PermissionDenied(_("只有市场监管、烟草、商务部门可以查看行业监管。"))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -1,6 +1,16 @@
 // Shared helpers for every page: JSON API calls with the CSRF token, toasts, small DOM helpers.
 (function () {
   "use strict";
+  // Translations come from Django's JavaScript catalog (/i18n/js/, loaded before this file);
+  // should it be missing (e.g. offline before it was ever cached), show the Chinese source text.
+  if (typeof window.gettext !== "function") {
+    window.gettext = (s) => s;
+    window.ngettext = (singular, plural, n) => (n === 1 ? singular : plural);
+    window.pgettext = (context, s) => s;
+    window.interpolate = (fmt, obj, named) => (named
+      ? fmt.replace(/%\(\w+\)s/g, (m) => String(obj[m.slice(2, -2)]))
+      : fmt.replace(/%s/g, () => String(obj.shift())));
+  }
   const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   async function api(url, { method = "GET", body, form } = {}) {

@@ -13,7 +13,8 @@
   const WALL = body.classList.contains("wall");
   const esc = XS.esc;
   const LEVEL_COLOURS = { red: "#d7263d", orange: "#f46036", yellow: "#e8b90d", blue: "#1b98e0" };
-  const LEVEL_LABELS = { red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色" };
+  const LEVEL_LABELS = { red: gettext("红色"), orange: gettext("橙色"), yellow: gettext("黄色"), blue: gettext("蓝色") };
+  const CHINESE_UNITS = (document.documentElement.lang || "zh").startsWith("zh");  // 万/亿 in Chinese, k/M otherwise
   const LEVEL_RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
   const KIND_COLOURS = { pier: "#7b4fd6", cove: "#0d9488", beach: "#c79a00", landing_point: "#e8590c", anchorage: "#1c7ed6" };
   const FACILITY_COLOURS = { ok: "#7a8a99", damaged: "#f59f00", down: "#ff2d2d" };
@@ -31,8 +32,13 @@
     if (kind === "pct") return `${Number(v).toFixed(1)}%`;
     if (kind === "yuan") {
       const n = Number(v);
-      if (n >= 1e8) return `${(n / 1e8).toFixed(2)}亿`;
-      if (n >= 1e4) return `${(n / 1e4).toFixed(1)}万`;
+      if (CHINESE_UNITS) {
+        if (n >= 1e8) return `${(n / 1e8).toFixed(2)}亿`;
+        if (n >= 1e4) return `${(n / 1e4).toFixed(1)}万`;
+      } else {
+        if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+        if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+      }
       return n.toFixed(0);
     }
     if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(1);
@@ -76,7 +82,7 @@
     const kinds = (s.warnings && s.warnings.period_by_kind) || [];
     const k = chart("ck-chart-kinds");
     if (k) k.setOption(Object.assign(base(), {
-      title: { text: "近30天预警类型", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" }, left: 0, top: 0 },
+      title: { text: gettext("近30天预警类型"), textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" }, left: 0, top: 0 },
       xAxis: axis({ type: "value", minInterval: 1 }),
       yAxis: axis({ type: "category", inverse: true, data: kinds.map((x) => x.label), axisTick: { show: false } }),
       series: [{ type: "bar", data: kinds.map((x) => x.count), itemStyle: { color: "#4f8ef7" }, barMaxWidth: 14, label: { show: true, position: "right", color: INK } }],
@@ -84,10 +90,10 @@
     const goods = (s.cases && s.cases.goods_by_kind) || [];
     const g = chart("ck-chart-goods");
     if (g) g.setOption(Object.assign(base(), {
-      tooltip: { trigger: "axis", confine: true, formatter: (p) => p.map((x) => `${esc(x.name)}：${fmt(x.value, "yuan")}元（${goods[x.dataIndex].count}批）`).join("<br>") },
+      tooltip: { trigger: "axis", confine: true, formatter: (p) => p.map((x) => esc(interpolate(gettext("%(name)s：%(value)s元（%(count)s批）"), { name: x.name, value: fmt(x.value, "yuan"), count: goods[x.dataIndex].count }, true))).join("<br>") },
       xAxis: axis({ type: "category", data: goods.map((x) => x.label) }),
       yAxis: axis({ type: "value", minInterval: 1, axisLabel: { color: MUTED, formatter: (v) => fmt(v, "yuan") } }),
-      series: [{ type: "bar", name: "货值", data: goods.map((x) => x.value_yuan), itemStyle: { color: "#f08c00" }, barMaxWidth: 28 }],
+      series: [{ type: "bar", name: gettext("货值"), data: goods.map((x) => x.value_yuan), itemStyle: { color: "#f08c00" }, barMaxWidth: 28 }],
     }), true);
     const tips = (s.tips && s.tips.by_state) || [];
     const t = chart("ck-chart-tips");
@@ -104,7 +110,7 @@
     const s = tr.series;
     const w = chart("ck-chart-trend-warnings");
     if (w) w.setOption(Object.assign(base(), {
-      title: { text: tr.bucket === "week" ? "预警（按周）" : "预警（按日）", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
+      title: { text: tr.bucket === "week" ? gettext("预警（按周）") : gettext("预警（按日）"), textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
       legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
       grid: { left: 6, right: 12, top: WALL ? 34 : 28, bottom: 4, containLabel: true },
       xAxis: axis({ type: "category", data: x }),
@@ -115,13 +121,13 @@
     }), true);
     const t = chart("ck-chart-trend-tasks");
     const series = [];
-    if (s.tasks_assigned) series.push({ name: "派发任务", type: "line", smooth: true, data: s.tasks_assigned, itemStyle: { color: "#4f8ef7" } });
-    if (s.tasks_closed) series.push({ name: "已办结（按派发日）", type: "line", smooth: true, data: s.tasks_closed, itemStyle: { color: "#20c997" } });
-    if (s.tasks_ack_late) series.push({ name: "超时签收", type: "bar", data: s.tasks_ack_late, itemStyle: { color: "#ff5a6e" }, barMaxWidth: 10 });
-    if (s.cases) series.push({ name: "立案", type: "bar", data: s.cases, itemStyle: { color: "#f08c00" }, barMaxWidth: 10 });
-    if (s.patrol_rate) series.push({ name: "巡查到岗率%", type: "line", yAxisIndex: 1, data: s.patrol_rate, connectNulls: true, itemStyle: { color: "#c0a0ff" } });
+    if (s.tasks_assigned) series.push({ name: gettext("派发任务"), type: "line", smooth: true, data: s.tasks_assigned, itemStyle: { color: "#4f8ef7" } });
+    if (s.tasks_closed) series.push({ name: gettext("已办结（按派发日）"), type: "line", smooth: true, data: s.tasks_closed, itemStyle: { color: "#20c997" } });
+    if (s.tasks_ack_late) series.push({ name: gettext("超时签收"), type: "bar", data: s.tasks_ack_late, itemStyle: { color: "#ff5a6e" }, barMaxWidth: 10 });
+    if (s.cases) series.push({ name: gettext("立案"), type: "bar", data: s.cases, itemStyle: { color: "#f08c00" }, barMaxWidth: 10 });
+    if (s.patrol_rate) series.push({ name: gettext("巡查到岗率%"), type: "line", yAxisIndex: 1, data: s.patrol_rate, connectNulls: true, itemStyle: { color: "#c0a0ff" } });
     if (t) t.setOption(Object.assign(base(), {
-      title: { text: "任务、立案与巡查", textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
+      title: { text: gettext("任务、立案与巡查"), textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" } },
       legend: { top: 0, right: 0, textStyle: { color: MUTED, fontSize: WALL ? 13 : 10 }, itemWidth: 10, itemHeight: 8 },
       grid: { left: 6, right: 12, top: WALL ? 34 : 28, bottom: 4, containLabel: true },
       xAxis: axis({ type: "category", data: x }),
@@ -134,31 +140,31 @@
     const note = document.getElementById("ck-tide-note");
     const c = chart("ck-chart-tide");
     if (!td.available) {
-      if (note) note.textContent = td.note || "暂无潮汐数据";
+      if (note) note.textContent = td.note || gettext("暂无潮汐数据");
       if (c) c.clear();
       return;
     }
-    const windows = (td.windows || []).map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`).join("，");
+    const windows = (td.windows || []).map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`).join(gettext("，"));
     if (note) {
-      note.textContent = `巡航时段 ${windows || "无（今晚无夜间高潮）"} · ${td.station}${td.note ? "（参考站）" : ""}`;
+      note.textContent = `${interpolate(gettext("巡航时段 %s"), [windows || gettext("无（今晚无夜间高潮）")])} · ${td.station}${td.note ? gettext("（参考站）") : ""}`;
       note.title = td.note || "";
     }
     const data = td.points.map((p) => [new Date(p[0]).getTime(), p[1]]);
     const now = Date.now();
-    const marks = (td.windows || []).map((w) => [{ xAxis: new Date(w.start).getTime(), name: "巡航时段" }, { xAxis: new Date(w.end).getTime() }]);
+    const marks = (td.windows || []).map((w) => [{ xAxis: new Date(w.start).getTime(), name: gettext("巡航时段") }, { xAxis: new Date(w.end).getTime() }]);
     const highs = (td.events || []).filter((e) => e.kind === "high").map((e) => ({ coord: [new Date(e.ts).getTime(), e.height_m], value: e.ts.slice(11, 16) }));
     if (c) c.setOption(Object.assign(base(), {
       grid: { left: 4, right: 10, top: 14, bottom: 4, containLabel: true },
-      tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => `${Number(v).toFixed(2)} 米` },
+      tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => interpolate(gettext("%s 米"), [Number(v).toFixed(2)]) },
       xAxis: axis({ type: "time", axisLabel: { color: MUTED, fontSize: WALL ? 12 : 9, formatter: (v) => new Date(v).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false }) } }),
-      yAxis: axis({ type: "value", name: "米", splitNumber: 3, nameTextStyle: { color: MUTED } }),
+      yAxis: axis({ type: "value", name: gettext("米"), splitNumber: 3, nameTextStyle: { color: MUTED } }),
       series: [{
-        type: "line", name: "潮位", showSymbol: false, smooth: true, data, lineStyle: { color: "#4fb3ff", width: 2 },
+        type: "line", name: gettext("潮位"), showSymbol: false, smooth: true, data, lineStyle: { color: "#4fb3ff", width: 2 },
         areaStyle: { color: "rgba(79,179,255,.15)" },
         markArea: { silent: true, itemStyle: { color: "rgba(32,201,151,.22)" }, label: { color: "#20c997", fontSize: WALL ? 12 : 9 }, data: marks },
         markPoint: { symbol: "pin", symbolSize: WALL ? 40 : 30, itemStyle: { color: "#1c7ed6" }, label: { fontSize: 9 }, data: highs },
         markLine: data.length && now >= data[0][0] && now <= data[data.length - 1][0]
-          ? { silent: true, symbol: "none", lineStyle: { color: "#ff5a6e" }, label: { formatter: "现在", color: "#ff5a6e" }, data: [{ xAxis: now }] }
+          ? { silent: true, symbol: "none", lineStyle: { color: "#ff5a6e" }, label: { formatter: gettext("现在"), color: "#ff5a6e" }, data: [{ xAxis: now }] }
           : undefined,
       }],
     }), true);
@@ -179,8 +185,8 @@
     highlight: L.layerGroup().addTo(map),
   };
   L.control.layers(null, {
-    "电子围栏": layers.geofences, "船舶轨迹": layers.tracks, "船舶": layers.vessels, "防范设施": layers.facilities,
-    "巡查打卡": layers.checkins, "预警": layers.warnings,
+    [gettext("电子围栏")]: layers.geofences, [gettext("船舶轨迹")]: layers.tracks, [gettext("船舶")]: layers.vessels,
+    [gettext("防范设施")]: layers.facilities, [gettext("巡查打卡")]: layers.checkins, [gettext("预警")]: layers.warnings,
   }, { collapsed: !WALL, position: "topleft" }).addTo(map);
   L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
 
@@ -226,7 +232,7 @@
         renderer: canvas, radius: v.warned ? 6 : 3.5, weight: v.warned ? 2 : 1, color: v.warned ? "#d7263d" : "#fff",
         fillColor: v.registered ? "#2c7be5" : "#8b5cf6", fillOpacity: 0.95,
       });
-      m.bindTooltip(`${esc(v.name)} ${v.sog_kn != null ? v.sog_kn + "节" : ""}`);
+      m.bindTooltip(`${esc(v.name)} ${v.sog_kn != null ? esc(interpolate(gettext("%s节"), [v.sog_kn])) : ""}`);
       m.on("click", () => openDetail("vessel", v.id));
       layers.vessels.addLayer(m);
     });
@@ -253,13 +259,15 @@
         zIndexOffset: (LEVEL_RANK[w.level] || 0) * 1000,
         icon: L.divIcon({ className: "", html: `<span class="ck-wmark ${esc(w.level)}" data-warning-id="${w.id}" data-level="${esc(w.level)}"></span>`, iconSize: [18, 18] }),
       });
-      m.bindTooltip(`${esc(w.level_label)}预警 · ${esc(w.kind_label)}${w.geofence ? " · " + esc(w.geofence) : ""}`);
+      m.bindTooltip(`${esc(interpolate(gettext("%s预警"), [w.level_label]))} · ${esc(w.kind_label)}${w.geofence ? " · " + esc(w.geofence) : ""}`);
       m.on("click", () => openDetail("warning", w.id));
       layers.warnings.addLayer(m);
     });
     const status = document.getElementById("ck-map-status");
     if (status) {
-      status.textContent = `船舶 ${d.vessels.length} · 预警 ${d.warnings.length} · 更新 ${new Date(d.generated_at).toLocaleTimeString("zh-CN", { hour12: false })}`;
+      status.textContent = interpolate(gettext("船舶 %(vessels)s · 预警 %(warnings)s · 更新 %(time)s"), {
+        vessels: d.vessels.length, warnings: d.warnings.length, time: new Date(d.generated_at).toLocaleTimeString("zh-CN", { hour12: false }),
+      }, true);
     }
   }
 
@@ -283,12 +291,14 @@
   function renderDetail(d) {
     let html = `<h3>${esc(d.title)}</h3>${fieldsTable(d.fields)}`;
     if (d.tasks) {
-      html += `<h4>处置任务（${d.tasks.length}）</h4><ul>${d.tasks.map((t) => `<li>${esc(t.department)}：${esc(t.title)} — <b>${esc(t.state_label)}</b><br><small>派发 ${XS.fmtTime(t.assigned_at)}${t.acknowledged_at ? " · 签收 " + XS.fmtTime(t.acknowledged_at) : ""}${t.arrived_at ? " · 到场 " + XS.fmtTime(t.arrived_at) : ""}${t.feedback_at ? " · 反馈 " + XS.fmtTime(t.feedback_at) : ""}</small></li>`).join("") || "<li>尚未派发</li>"}</ul>`;
+      const at = (label, iso) => `${esc(label)} ${XS.fmtTime(iso)}`;
+      html += `<h4>${esc(interpolate(gettext("处置任务（%s）"), [d.tasks.length]))}</h4><ul>${d.tasks.map((t) => `<li>${esc(t.department)}：${esc(t.title)} — <b>${esc(t.state_label)}</b><br><small>${at(gettext("派发"), t.assigned_at)}${t.acknowledged_at ? " · " + at(gettext("签收"), t.acknowledged_at) : ""}${t.arrived_at ? " · " + at(gettext("到场"), t.arrived_at) : ""}${t.feedback_at ? " · " + at(gettext("反馈"), t.feedback_at) : ""}</small></li>`).join("") || `<li>${esc(gettext("尚未派发"))}</li>`}</ul>`;
     }
-    if (d.history) html += `<h4>预警记录${d.warnings_total != null ? "（共 " + d.warnings_total + " 条）" : ""}</h4><ul>${d.history.map(warningItem).join("") || "<li>无</li>"}</ul>`;
-    if (d.track) html += `<p class="muted">近24小时轨迹 ${d.track.length} 个点</p>`;
-    if (d.repairs) html += `<h4>维修记录</h4><ul>${d.repairs.map((r) => `<li>${esc(r.title)} — ${esc(r.state_label)}（${esc(r.source_label)}）<br><small>${XS.fmtTime(r.opened_at)}${r.closed_at ? " → " + XS.fmtTime(r.closed_at) : ""}</small></li>`).join("") || "<li>无</li>"}</ul>`;
-    if (d.checkins) html += `<h4>最近打卡</h4><ul>${d.checkins.map((c) => `<li>${esc(c.place)} · ${XS.fmtTime(c.at)}</li>`).join("") || "<li>无</li>"}</ul>`;
+    const none = `<li>${esc(gettext("无"))}</li>`;
+    if (d.history) html += `<h4>${esc(gettext("预警记录"))}${d.warnings_total != null ? esc(interpolate(gettext("（共 %s 条）"), [d.warnings_total])) : ""}</h4><ul>${d.history.map(warningItem).join("") || none}</ul>`;
+    if (d.track) html += `<p class="muted">${esc(interpolate(gettext("近24小时轨迹 %s 个点"), [d.track.length]))}</p>`;
+    if (d.repairs) html += `<h4>${esc(gettext("维修记录"))}</h4><ul>${d.repairs.map((r) => `<li>${esc(r.title)} — ${esc(r.state_label)}（${esc(r.source_label)}）<br><small>${XS.fmtTime(r.opened_at)}${r.closed_at ? " → " + XS.fmtTime(r.closed_at) : ""}</small></li>`).join("") || none}</ul>`;
+    if (d.checkins) html += `<h4>${esc(gettext("最近打卡"))}</h4><ul>${d.checkins.map((c) => `<li>${esc(c.place)} · ${XS.fmtTime(c.at)}</li>`).join("") || none}</ul>`;
     sideBody.innerHTML = html;
     sideBody.querySelectorAll("[data-open]").forEach((a) => a.addEventListener("click", (ev) => {
       ev.preventDefault();
@@ -307,7 +317,7 @@
     side.hidden = false;
     sideBody.dataset.kind = kind;
     sideBody.dataset.id = id;
-    sideBody.innerHTML = "<p class='muted'>加载中…</p>";
+    sideBody.innerHTML = `<p class='muted'>${esc(gettext("加载中…"))}</p>`;
     try {
       renderDetail(await XS.api(`/api/cockpit/detail/${encodeURIComponent(kind)}/${encodeURIComponent(id)}/`));
     } catch (e) {
@@ -322,7 +332,7 @@
       setCounters(state.summary);
       drawSummaryCharts(state.summary);
     } catch (e) {
-      XS.toast(`指标加载失败：${e.message}`, "error");
+      XS.toast(interpolate(gettext("指标加载失败：%s"), [e.message]), "error");
     }
   }
   async function loadMap() {
@@ -330,7 +340,7 @@
       state.map = await XS.api("/api/cockpit/map/");
       renderMap(state.map);
     } catch (e) {
-      XS.toast(`地图数据加载失败：${e.message}`, "error");
+      XS.toast(interpolate(gettext("地图数据加载失败：%s"), [e.message]), "error");
     }
   }
   async function loadTrends() {
@@ -362,12 +372,14 @@
     }, 250);
   }
 
-  const ALERT_TEXT = { "warning.new": "新预警", "task.escalated": "任务超时升级", "sources.facility_down": "防范设备离线" };
+  const ALERT_TEXT = { "warning.new": gettext("新预警"), "task.escalated": gettext("任务超时升级"), "sources.facility_down": gettext("防范设备离线") };
   cfg.events.forEach((ev) => XSLive.on(ev, (payload) => {
     schedule({ summary: true, map: cfg.map.includes(ev) });
     if (cfg.alert.includes(ev)) {
       const level = payload && payload.level ? `${LEVEL_LABELS[payload.level] || ""}` : "";
-      XS.toast(`${level}${ALERT_TEXT[ev] || ev}${payload && payload.id ? " #" + payload.id : ""}`);
+      const alert = ALERT_TEXT[ev] || ev;
+      const what = level ? interpolate(gettext("%(level)s%(alert)s"), { level, alert }, true) : alert;
+      XS.toast(`${what}${payload && payload.id ? " #" + payload.id : ""}`);
       XS.beep();
     }
   }));

@@ -46,7 +46,7 @@
     const fresh = (w) => loaded && !known.has(w.id);
     const html = data.results.map((w) => row(w, fresh(w))).join("");
     if (append) body.insertAdjacentHTML("beforeend", html);
-    else body.innerHTML = html || `<tr><td colspan="8" class="muted">${XS.esc(document.documentElement.lang.startsWith("en") ? "No warnings" : "暂无预警")}</td></tr>`;
+    else body.innerHTML = html || `<tr><td colspan="8" class="muted">${XS.esc(gettext("暂无预警"))}</td></tr>`;
     data.results.forEach((w) => known.add(w.id));
     next = data.next;
     more.hidden = !next;

@@ -25,8 +25,8 @@
 
   function row(t) {
     const fb = t.feedback_at
-      ? `<b>${XS.esc(t.result_label)}</b><br>${XS.esc(t.feedback_text)}<br><span class="muted">${XS.esc(T.arrived_at)}：${XS.fmtTime(t.arrived_at)}</span>`
-      : t.reject_reason ? `<span class="muted">${XS.esc(T.reject_reason)}：</span>${XS.esc(t.reject_reason)}` : "";
+      ? `<b>${XS.esc(t.result_label)}</b><br>${XS.esc(t.feedback_text)}<br><span class="muted">${XS.esc(T.arrived_at)}${gettext("：")}${XS.fmtTime(t.arrived_at)}</span>`
+      : t.reject_reason ? `<span class="muted">${XS.esc(T.reject_reason)}${gettext("：")}</span>${XS.esc(t.reject_reason)}` : "";
     const caseLink = t.case ? ` · <a href="/enforcement/cases/${t.case.id}/">${XS.esc(t.case.number)}</a>` : "";
     return `<tr data-task-id="${t.id}" data-state="${XS.esc(t.state)}" class="${t.overdue ? "overdue" : ""} ${flashIds.has(t.id) ? "flash" : ""}">` +
       `<td>${levelBadge(t.level, t.level_label)}</td>` +

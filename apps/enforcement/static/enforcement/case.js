@@ -33,7 +33,7 @@
     const signed = Object.fromEntries(g.steps.map((s) => [s.step, s]));
     const items = g.chain.map((c) => {
       const s = signed[c.step];
-      const detail = s ? [s.site, s.quantity_confirmed, s.method, s.cost_bearer, s.cost_yuan && `${s.cost_yuan} 元`, s.subsidy_rate_pct && `${s.subsidy_rate_pct}%`, s.note]
+      const detail = s ? [s.site, s.quantity_confirmed, s.method, s.cost_bearer, s.cost_yuan && interpolate(gettext("%s 元"), [s.cost_yuan]), s.subsidy_rate_pct && `${s.subsidy_rate_pct}%`, s.note]
         .filter(Boolean).map(XS.esc).join(" · ") : "";
       const body = s
         ? `<b>${XS.esc(c.label)}</b> <span class="tag state-closed">${XS.esc(T.signed)}</span><br><span class="muted">${XS.esc(s.signed_by)} · ${XS.esc(s.department)} · ${XS.fmtTime(s.signed_at)}</span>${detail ? `<br>${detail}` : ""}`
@@ -42,7 +42,7 @@
           (openSign[g.id] === c.step ? signForm(g, c.step) : "");
       return `<li class="${s ? "signed" : ""} ${c.next ? "next" : ""}" data-step="${XS.esc(c.step)}"><span class="no">${c.order}</span><div class="body">${body}</div></li>`;
     }).join("");
-    return `<div class="panel" data-goods-id="${g.id}"><h3>${XS.esc(g.kind_label)} · ${XS.esc(g.description)} — ${XS.esc(g.quantity)} ${XS.esc(g.unit)} · ${XS.esc(g.estimated_value_yuan)} 元
+    return `<div class="panel" data-goods-id="${g.id}"><h3>${XS.esc(g.kind_label)} · ${XS.esc(g.description)} — ${XS.esc(g.quantity)} ${XS.esc(g.unit)} · ${XS.esc(interpolate(gettext("%s 元"), [g.estimated_value_yuan]))}
       <span class="muted">（${XS.esc(g.custodian_department.name)}）</span></h3>
       <div class="chain-error" role="alert"></div><ol class="chain">${items}</ol></div>`;
   }
@@ -62,8 +62,8 @@
     document.getElementById("evidence").innerHTML = c.evidence.map((e) => `<li><a href="${XS.esc(e.url)}" target="_blank" rel="noopener">${XS.esc(e.kind_label)} · ${XS.esc(e.original_name)}</a>` +
       ` <span class="muted">${Math.ceil(e.size_bytes / 1024)} KB · ${XS.esc(e.uploaded_by || "")} · ${XS.fmtTime(e.created_at)}</span>${e.note ? ` — ${XS.esc(e.note)}` : ""}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
     document.getElementById("people").innerHTML = c.people.map((p) => `<li>${XS.esc(p.role_label)} · ${XS.esc(p.name)} ${XS.esc(p.id_number)}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
-    document.getElementById("vessels").innerHTML = c.vessels.map((v) => `<li>${XS.esc(v.name)} ${XS.esc(v.external_id)}${v.seized ? " · 已扣押" : ""}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
-    document.getElementById("vehicles").innerHTML = c.vehicles.map((v) => `<li>${XS.esc(v.plate)} ${XS.esc(v.description)}${v.seized ? " · 已扣押" : ""}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
+    document.getElementById("vessels").innerHTML = c.vessels.map((v) => `<li>${XS.esc(v.name)} ${XS.esc(v.external_id)}${v.seized ? " · " + XS.esc(gettext("已扣押")) : ""}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
+    document.getElementById("vehicles").innerHTML = c.vehicles.map((v) => `<li>${XS.esc(v.plate)} ${XS.esc(v.description)}${v.seized ? " · " + XS.esc(gettext("已扣押")) : ""}</li>`).join("") || `<li class="muted">${XS.esc(T.none)}</li>`;
   }
 
   async function loadTimeline() {

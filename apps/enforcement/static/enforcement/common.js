@@ -27,7 +27,7 @@
   function due(label, iso) {
     const m = minutesLeft(iso);
     const rest = m < 0 ? `<span class="tag late">${XS.esc(T.overdue)}</span>` : `<span class="muted">(${XS.esc((T.left_min || "%s").replace("%s", m))})</span>`;
-    return `<span>${XS.esc(label)}：${XS.fmtTime(iso)} ${rest}</span>`;
+    return `<span>${XS.esc(label)}${gettext("：")}${XS.fmtTime(iso)} ${rest}</span>`;
   }
 
   function nowLocalInput() {

@@ -33,10 +33,10 @@
     return `<article class="task-card level-${XS.esc(t.level)} ${t.overdue ? "overdue" : ""} ${flashIds.has(t.id) ? "flash-card" : ""}" data-task-id="${t.id}" data-state="${XS.esc(t.state)}">
       <div>${levelBadge(t.level, t.level_label)} <span class="tag">${XS.esc(t.sector_label)}</span> ${stateTag(t)}</div>
       <div class="t-title">${XS.esc(t.title)}</div>
-      <div class="t-meta">${XS.esc(T.reason)}：${XS.esc(t.dispatch.title)}${t.case ? ` · <a href="/enforcement/cases/${t.case.id}/">${XS.esc(T.case)} ${XS.esc(t.case.number)}</a>` : ""}</div>
+      <div class="t-meta">${XS.esc(T.reason)}${gettext("：")}${XS.esc(t.dispatch.title)}${t.case ? ` · <a href="/enforcement/cases/${t.case.id}/">${XS.esc(T.case)} ${XS.esc(t.case.number)}</a>` : ""}</div>
       <div>${XS.esc(t.instructions)}</div>
       <div class="t-deadlines">${deadlines.join("")}</div>
-      ${t.feedback_text ? `<div class="t-meta">${XS.esc(T.feedback)}：${XS.esc(t.result_label)} — ${XS.esc(t.feedback_text)}</div>` : ""}
+      ${t.feedback_text ? `<div class="t-meta">${XS.esc(T.feedback)}${gettext("：")}${XS.esc(t.result_label)} — ${XS.esc(t.feedback_text)}</div>` : ""}
       <div class="t-actions">${buttons}</div>
       <div class="t-form">${form}</div>
     </article>`;

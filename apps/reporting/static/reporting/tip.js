@@ -27,13 +27,13 @@
     function place(latlng) {
       if (marker) marker.setLatLng(latlng); else marker = L.circleMarker(latlng, { radius: 8, color: "#d7263d", fillOpacity: 0.8 }).addTo(map);
       lon.value = latlng.lng.toFixed(6); lat.value = latlng.lat.toFixed(6);
-      label.textContent = "已选位置：" + lon.value + ", " + lat.value;
+      label.textContent = interpolate(gettext("已选位置：%(lon)s, %(lat)s"), { lon: lon.value, lat: lat.value }, true);
     }
     if (lon.value && lat.value) place(L.latLng(+lat.value, +lon.value));
     map.on("click", (ev) => place(ev.latlng));
     document.getElementById("clear-point").addEventListener("click", () => {
       if (marker) { map.removeLayer(marker); marker = null; }
-      lon.value = ""; lat.value = ""; label.textContent = "尚未在地图上选点";
+      lon.value = ""; lat.value = ""; label.textContent = gettext("尚未在地图上选点");
     });
   }
 

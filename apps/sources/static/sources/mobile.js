@@ -88,8 +88,8 @@
       <li class="m-item ${i.state}" data-uuid="${esc(i.uuid)}">
         <b>${esc(i.label)}</b> <span class="muted">${esc(XS.fmtTime(i.created))}</span>
         ${i.state === "refused"
-          ? `<div class="refused-reason">${esc(T.refused)}：${esc(i.error)}</div><button type="button" class="m-btn small" data-delete="${esc(i.uuid)}">${esc(T.delete)}</button>`
-          : `<div class="muted">${esc(T.pending)}（${i.files.length} 张照片）</div>`}
+          ? `<div class="refused-reason">${esc(T.refused)}${gettext("：")}${esc(i.error)}</div><button type="button" class="m-btn small" data-delete="${esc(i.uuid)}">${esc(T.delete)}</button>`
+          : `<div class="muted">${esc(T.pending)}（${esc(interpolate(ngettext("%s 张照片", "%s 张照片", i.files.length), [i.files.length]))}）</div>`}
       </li>`).join("");
     const done = (await meta.get(`done:${ME}`)) || [];
     $("#done-list").innerHTML = done.map((d) => `
@@ -150,14 +150,14 @@
         const done = (await meta.get(`done:${ME}`)) || [];
         done.unshift({ label: item.label, at: new Date().toISOString(), id: res.body && res.body.id, replayed: !!(res.body && res.body.replayed) });
         await meta.set(`done:${ME}`, done.slice(0, 20));
-        showResult(`${item.label}：${res.body && res.body.replayed ? T.replayed : T.uploaded}`, "ok");
+        showResult(`${item.label}${gettext("：")}${res.body && res.body.replayed ? T.replayed : T.uploaded}`, "ok");
       } else if (res.status === 401 || (res.status === 403 && !(res.body && Array.isArray(res.body.detail)))) {
         setSync("auth"); await renderQueue(); return;
       } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
         item.state = "refused";
         item.error = reasonOf(res.body) || String(res.status);
         await queue.put(item);
-        showResult(`${item.label}：${T.refused}：${item.error}`, "error");
+        showResult(`${item.label}${gettext("：")}${T.refused}${gettext("：")}${item.error}`, "error");
       } else {
         setSync("retry"); scheduleRetry(); await renderQueue(); return;
       }

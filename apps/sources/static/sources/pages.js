@@ -41,7 +41,7 @@
       if (dispatch) {
         dispatch.disabled = true;
         await XS.api(dispatch.dataset.dispatch, { method: "POST", body: {} });
-        XS.toast("已派发");
+        XS.toast(gettext("已派发"));
         await refresh();
       } else if (start) {
         start.disabled = true;
@@ -61,7 +61,7 @@
       e.preventDefault();
       try {
         await XS.api(form.dataset.url, { method: "POST", form: new FormData(form) });
-        XS.toast("维修任务已关闭");
+        XS.toast(gettext("维修任务已关闭"));
         await refresh();
       } catch (err) { showError(form, err); }
     } else if (form.classList.contains("api-form")) {
@@ -76,7 +76,7 @@
       }
       try {
         await XS.api(form.dataset.url, { method: "POST", body: data });
-        XS.toast("已保存");
+        XS.toast(gettext("已保存"));
         await refresh();
       } catch (err) { showError(form, err); }
     }

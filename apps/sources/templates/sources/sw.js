@@ -6,6 +6,9 @@ const VERSION = "{{ version }}";
 const CACHE = "xs-mobile-" + VERSION;
 const SCOPE = "{{ scope }}";
 const SHELL = {{ shell_json|safe }};
+// Shell files that depend on the user's language (the JavaScript translation catalog):
+// network first so a language switch shows at once, the cached copy when offline.
+const FRESH = {{ fresh_json|safe }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -40,6 +43,20 @@ self.addEventListener("fetch", (event) => {
           return response;
         })
         .catch(() => caches.match(SCOPE))
+    );
+    return;
+  }
+  if (FRESH.includes(url.pathname)) {
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok) {
+            const copy = response.clone();
+            caches.open(CACHE).then((cache) => cache.put(url.pathname, copy));
+          }
+          return response;
+        })
+        .catch(() => caches.match(url.pathname))
     );
     return;
   }
