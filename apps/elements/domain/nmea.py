@@ -21,6 +21,14 @@ receive-time prefix / ``$PGHP`` header, else the ``received_at`` passed to :meth
 All datetimes are timezone-aware UTC. ``c:`` and unix times may be seconds or milliseconds
 (values of 1e11 or more are taken as milliseconds).
 
+Fast paths (same results as the general path, which ``fast_path=False`` forces; the tests
+compare the two): a whole line of the usual shape (``\\c:<time>*hh\\`` or nothing, then a
+single-part ``!xxVDM`` sentence with nothing after its checksum) is framed by one regular
+expression, and any other single-part sentence goes from its armoured payload straight to
+pyais' message class (``from_vector``, or the ``_fast_path`` it uses for 168-bit position
+reports) without building pyais' generic ``AISSentence``. A line with bad framing or a bad
+checksum, or anything else unusual, takes the general path.
+
 Quarantine reason codes (``Quarantined.reason``):
 
 ``bad_checksum``     sentence checksum does not match (also non-AIS sentences).
@@ -42,6 +50,7 @@ produce nothing. Non-AIS sentences with a valid checksum (``$GPGGA``...) are cou
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,8 +59,9 @@ from functools import reduce
 from operator import xor
 from typing import Any, Final
 
+from pyais.bit_vector import SUPPORTS_FAST_PATH, bit_vector
 from pyais.exceptions import MissingPayloadException
-from pyais.messages import AISSentence
+from pyais.messages import MAX_PAYLOAD_LEN, MSG_CLASS, AISSentence, Payload
 
 from .model import PositionFix, Quarantined, StaticReport
 
@@ -98,6 +108,29 @@ _HEX2: Final[dict[str, int]] = {a + b: int(a + b, 16) for a in _HEX for b in _HE
 #: One or two hex digits (tag blocks in the wild sometimes drop the leading zero).
 _HEX12: Final[dict[str, int]] = {**_HEX2, **{a: int(a, 16) for a in _HEX}}
 
+#: Fast path (single-part sentences): sequential message ids taken as they are (the general
+#: path decides on anything else), fill-bit fields -> count, AIS message id of a payload's
+#: first character (as pyais' bit vector reads it), and the message ids whose pyais class has
+#: a ``_fast_path`` that ``from_vector`` uses for 168-bit payloads.
+_SEQ_IDS: Final = frozenset(["", *(str(i) for i in range(10))])
+_FILL_BITS: Final[dict[str, int]] = {str(i): i for i in range(6)}
+_AIS_ID: Final[dict[str, int]] = {chr(c): bit_vector(bytes([c])).get(0, 6) for c in range(128)}
+_DIRECT_FAST_PATH: Final = frozenset(
+    i
+    for i in (1, 2, 3, 18)
+    if SUPPORTS_FAST_PATH and MSG_CLASS[i]._fast_path.__func__ is not Payload._fast_path.__func__
+)
+
+#: The usual whole line, decoded by AisStreamDecoder._plain_line: an optional tag block holding
+#: only ``c:<unix time>``, then a single-part ``!xxVDM``/``!xxVDO`` sentence with a one-digit
+#: (or empty) sequential id, a short channel, a payload of AIS armour characters, 0-5 fill bits,
+#: and nothing after the checksum. Groups: c: field, its checksum, payload, fill, checksum.
+_PLAIN_LINE: Final = re.compile(
+    r"(?:\\(c:[0-9]{1,13})\*([0-9A-Fa-f]{2})\\)?"
+    r"![A-Za-z]{2}VD[MO],1,1,[0-9]?,[A-Za-z0-9]{0,2},"
+    rf"([0-9:;<=>?@A-W`a-w]{{2,{MAX_PAYLOAD_LEN}}}),([0-5])\*([0-9A-Fa-f]{{2}})"
+)
+
 # sentence kinds, cached per sentence tag (the first field, e.g. "!AIVDM")
 _AIS: Final = 1
 _GATEHOUSE: Final = 2
@@ -108,16 +141,21 @@ _MAX_TAG_CACHE: Final = 256
 def _xor8(data: bytes) -> int:
     """NMEA checksum (XOR of all bytes) of ``data``.
 
-    Folds the bytes as one big integer: 7 shift/xor steps in C instead of a Python-level
-    loop over ~70 bytes. Only the low 8 bits are meaningful, so no masking is needed in
-    between; exact for inputs up to 128 bytes, longer inputs use a plain reduce.
+    Folds the bytes as one big integer: a few shift/xor steps in C instead of a Python-level
+    loop over ~70 bytes, starting at the first shift that covers the input (tag blocks are
+    short: 4 steps; sentences 6). Only the low 8 bits are meaningful, so no masking is needed
+    in between; exact for inputs up to 128 bytes, longer inputs use a plain reduce.
     """
-    if len(data) > 128:
-        return reduce(xor, data, 0)
+    n = len(data)
     x = int.from_bytes(data, "little")
-    x ^= x >> 512
-    x ^= x >> 256
-    x ^= x >> 128
+    if n > 16:
+        if n > 32:
+            if n > 64:
+                if n > 128:
+                    return reduce(xor, data, 0)
+                x ^= x >> 512
+            x ^= x >> 256
+        x ^= x >> 128
     x ^= x >> 64
     x ^= x >> 32
     x ^= x >> 16
@@ -237,6 +275,7 @@ class AisStreamDecoder:
         "_pending",
         "_rx_obj",
         "_rx_utc",
+        "fast_path",
         "max_fragment_lines",
         "max_pending",
         "source",
@@ -249,9 +288,15 @@ class AisStreamDecoder:
         source: str = "ais",
         max_pending: int = 1024,
         max_fragment_lines: int = 10_000,
+        fast_path: bool = True,
     ) -> None:
-        """``source`` is written to every output; limits are in messages and in lines."""
+        """``source`` is written to every output; limits are in messages and in lines.
+
+        ``fast_path=False`` sends every sentence through pyais' generic ``AISSentence``
+        (same results, slower; kept to check the fast path against).
+        """
         self.source = source
+        self.fast_path = fast_path
         self.stats = AisDecodeStats()
         self.max_pending = max_pending
         self.max_fragment_lines = max_fragment_lines
@@ -300,8 +345,12 @@ class AisStreamDecoder:
             st.skipped += 1
             return out
         try:
+            if self.fast_path:
+                m = _PLAIN_LINE.fullmatch(s)
+                if m is not None and self._plain_line(m, s, rx, out):
+                    return out
             if s[0] == "!":
-                self._sentence(s, s, None, None, None, rx, out)
+                self._sentence(s, 0, None, None, None, rx, out)
             else:
                 self._line(s, rx, out)
         except Exception as exc:  # noqa: BLE001 - safety net: a bad line must never stop the stream
@@ -353,34 +402,66 @@ class AisStreamDecoder:
         prefix_ts: datetime | None = None
         tag_ts: datetime | None = None
         group: int | None = None
-        body = s
+        i = 0  # start of what follows the receive-time prefix, then of the sentence
         c0 = s[0]
         if c0 != "!" and c0 != "\\" and c0 != "$":
-            start = self._sentence_start(s)
-            if start <= 0:
+            i = self._sentence_start(s)
+            if i <= 0:
                 self._q(out, s, GARBLED, "not an NMEA sentence", rx)
                 return
-            prefix_ts = _parse_time_text(s[:start].strip(" \t,;|"))
+            prefix_ts = _parse_time_text(s[:i].strip(" \t,;|"))
             if prefix_ts is None:
                 self._q(out, s, GARBLED, "text before the sentence is not a time with zone", rx)
                 return
-            body = s[start:]
-            c0 = body[0]
+            c0 = s[i]
         if c0 == "\\":
-            end = body.find("\\", 1)
+            # NMEA 4.10 tag block ``\\<fields>*hh\\``, parsed in place (no copy of the line).
+            end = s.find("\\", i + 1)
             if end < 0:
                 self._q(out, s, BAD_TAG_BLOCK, "unterminated tag block", rx)
                 return
-            parsed = self._tag_block(body[1:end])
-            if isinstance(parsed, str):
-                self._q(out, s, BAD_TAG_BLOCK, parsed, rx)
+            star = s.rfind("*", i + 1, end)
+            if star < 0:
+                self._q(out, s, BAD_TAG_BLOCK, "tag block without checksum", rx)
                 return
-            tag_ts, group = parsed
-            body = body[end + 1 :]
-            if not body or (body[0] != "!" and body[0] != "$"):
+            want = _HEX12.get(s[star + 1 : end])
+            if want is None:
+                self._q(out, s, BAD_TAG_BLOCK, "malformed tag block checksum field", rx)
+                return
+            payload = s[i + 1 : star]
+            try:
+                data = payload.encode("ascii")
+            except UnicodeEncodeError:
+                self._q(out, s, BAD_TAG_BLOCK, "non-ASCII tag block", rx)
+                return
+            got = _xor8(data)
+            if got != want:
+                self._q(
+                    out, s, BAD_TAG_BLOCK,
+                    f"tag block checksum mismatch: says {want:02X}, computed {got:02X}", rx,
+                )
+                return
+            if payload[:2] == "c:" and "," not in payload:
+                # the usual tag block: just ``c:<unix time>``
+                try:
+                    value = float(payload[2:])
+                    if value >= _MS_THRESHOLD or value <= -_MS_THRESHOLD:
+                        value /= 1000.0
+                    tag_ts = datetime.fromtimestamp(value, UTC)
+                except (ValueError, OverflowError, OSError):
+                    self._q(out, s, BAD_TAG_BLOCK, f"unparsable tag block time {payload!r}", rx)
+                    return
+            else:
+                parsed = self._tag_items(payload.split(","))
+                if isinstance(parsed, str):
+                    self._q(out, s, BAD_TAG_BLOCK, parsed, rx)
+                    return
+                tag_ts, group = parsed
+            i = end + 1
+            if i >= len(s) or (s[i] != "!" and s[i] != "$"):
                 self._q(out, s, GARBLED, "no NMEA sentence after the tag block", tag_ts or rx)
                 return
-        self._sentence(s, body, prefix_ts, tag_ts, group, rx, out)
+        self._sentence(s, i, prefix_ts, tag_ts, group, rx, out)
 
     @staticmethod
     def _sentence_start(s: str) -> int:
@@ -392,26 +473,12 @@ class AisStreamDecoder:
                 best = i
         return best
 
-    def _tag_block(self, tb: str) -> tuple[datetime | None, int | None] | str:
-        """Parse an NMEA 4.10 tag block body (between the backslashes).
-
-        Returns ``(c: time or None, g: group id or None)`` or an error text.
-        """
-        star = tb.rfind("*")
-        if star < 0:
-            return "tag block without checksum"
-        want = _HEX12.get(tb[star + 1 :])
-        if want is None:
-            return "malformed tag block checksum field"
-        payload = tb[:star]
-        if not payload.isascii():
-            return "non-ASCII tag block"
-        got = _xor8(payload.encode("ascii"))
-        if got != want:
-            return f"tag block checksum mismatch: says {want:02X}, computed {got:02X}"
+    @staticmethod
+    def _tag_items(items: Iterable[str]) -> tuple[datetime | None, int | None] | str:
+        """``c:`` time and ``g:`` group id of the fields of a tag block with a valid checksum."""
         ts: datetime | None = None
         group: int | None = None
-        for item in payload.split(","):
+        for item in items:
             key = item[:2]
             if key == "c:":
                 try:
@@ -446,44 +513,56 @@ class AisStreamDecoder:
     def _sentence(
         self,
         s: str,
-        body: str,
+        i: int,
         prefix_ts: datetime | None,
         tag_ts: datetime | None,
         group: int | None,
         rx: datetime,
         out: list[AisItem],
     ) -> None:
-        """Check and dispatch one sentence ``body`` (starting at '!' or '$'); ``s`` is the line."""
-        star = body.find("*")
-        if star < 0 or (body[0] != "!" and body[0] != "$"):
+        """Check and dispatch the sentence starting at ``s[i]`` (a '!' or '$'); ``s`` is the line."""
+        star = s.find("*", i)
+        if star < 0 or (s[i] != "!" and s[i] != "$"):
             self._q(out, s, GARBLED, "not an NMEA sentence (no '*hh' checksum)", tag_ts or rx)
             return
-        want = _HEX2.get(body[star + 1 : star + 3])
+        want = _HEX2.get(s[star + 1 : star + 3])
         if want is None:
             self._q(out, s, GARBLED, "malformed checksum field", tag_ts or rx)
             return
-        tail = body[star + 3 :]
+        tail = s[star + 3 :]
         if tail and tail[0] != ",":
             self._q(out, s, GARBLED, "unexpected text after the checksum", tag_ts or rx)
             return
         try:
-            raw = body[: star + 3].encode("ascii")
+            data = s[i + 1 : star].encode("ascii")
         except UnicodeEncodeError:
             self._q(out, s, GARBLED, "non-ASCII characters", tag_ts or rx)
             return
         if tail and not tail.isascii():
             self._q(out, s, GARBLED, "non-ASCII characters", tag_ts or rx)
             return
-        got = _xor8(raw[1:star])
+        n = len(data)
+        if 16 < n <= 64:  # _xor8 inlined for the usual length of a sentence
+            x = int.from_bytes(data, "little")
+            if n > 32:
+                x ^= x >> 256
+            x ^= x >> 128
+            x ^= x >> 64
+            x ^= x >> 32
+            x ^= x >> 16
+            x ^= x >> 8
+            got = x & 0xFF
+        else:
+            got = _xor8(data)
         if got != want:
             self._q(out, s, BAD_CHECKSUM, f"says {want:02X}, computed {got:02X}", tag_ts or rx)
             return
-        comma = body.find(",", 0, star)
-        tag = body[:comma] if comma > 0 else body[:star]
+        f = s[i:star].split(",")
+        tag = f[0]
         kind = self._kinds.get(tag) or self._classify(tag)
         if kind != _AIS:
             if kind == _GATEHOUSE:
-                self._gatehouse(s, body[:star], rx, out)
+                self._gatehouse(s, s[i:star], rx, out)
             else:
                 self.stats.non_ais += 1
             return
@@ -499,17 +578,126 @@ class AisStreamDecoder:
             self._gh_ts = None
             if explicit is None:
                 explicit = gh
+        ts = explicit or rx
+
+        # Fast path: a single-part sentence ``<tag>,1,1,<seq>,<channel>,<payload>,<fill>``
+        # goes from its payload straight to pyais' message class (see _single); anything
+        # else, or anything unusual, takes the general path below.
+        if (
+            len(f) == 7
+            and f[1] == "1"
+            and f[2] == "1"
+            and f[3] in _SEQ_IDS
+            and self.fast_path
+            and 1 < len(f[5]) <= MAX_PAYLOAD_LEN
+        ):
+            fill = _FILL_BITS.get(f[6])
+            payload = f[5]
+            ais_id = _AIS_ID[payload[0]]
+            cls = MSG_CLASS.get(ais_id)
+            if fill is not None and cls is not None and self._single(ais_id, cls, payload, fill, s, ts, out):
+                return
 
         try:
-            sent = AISSentence(raw)
+            sent = AISSentence(s[i : star + 3].encode("ascii"))
         except Exception as exc:  # noqa: BLE001 - pyais raises several exception types
-            self._q(out, s, GARBLED, f"invalid AIS sentence: {exc}", explicit or rx)
+            self._q(out, s, GARBLED, f"invalid AIS sentence: {exc}", ts)
             return
         self.stats.sentences += 1
         if sent.frag_cnt == 1:
-            self._decode(sent, s, explicit or rx, out)
+            self._decode(sent, s, ts, out)
         else:
             self._fragment(sent, tag, group, s, explicit, rx, out)
+
+    def _plain_line(self, m: re.Match[str], s: str, rx: datetime, out: list[AisItem]) -> bool:
+        """Fast path for a whole line of the usual shape, matched by ``_PLAIN_LINE``.
+
+        Does what :meth:`_line` and :meth:`_sentence` do for such a line (checksums, ``c:``
+        time, ``$PGHP`` time, counters) with the framing done by one regular expression.
+        Returns False, having changed nothing, when the line needs a quarantine record or
+        anything else the general path knows best (it then handles the line).
+        """
+        tb, tb_hh, payload, fill, hh = m.groups()
+        tag_ts = None
+        if tb is not None:  # ``c:<digits>``: at most 16 bytes
+            x = int.from_bytes(tb.encode("ascii"), "little")
+            x ^= x >> 64
+            x ^= x >> 32
+            x ^= x >> 16
+            x ^= x >> 8
+            if x & 0xFF != _HEX2[tb_hh]:
+                return False
+            value = float(tb[2:])
+            if value >= _MS_THRESHOLD:
+                value /= 1000.0
+            try:
+                tag_ts = datetime.fromtimestamp(value, UTC)
+            except (ValueError, OverflowError, OSError):
+                return False
+        # the sentence between its '!' and '*' (after the tag block's ``*hh\\`` if any)
+        data = s[m.end(2) + 2 if tb is not None else 1 : m.end(4)].encode("ascii")
+        n = len(data)
+        if n > 64:
+            got = _xor8(data)
+        else:
+            x = int.from_bytes(data, "little")
+            x ^= x >> 256
+            x ^= x >> 128
+            x ^= x >> 64
+            x ^= x >> 32
+            x ^= x >> 16
+            x ^= x >> 8
+            got = x & 0xFF
+        if got != _HEX2[hh]:
+            return False
+        ais_id = _AIS_ID[payload[0]]
+        cls = MSG_CLASS.get(ais_id)
+        if cls is None:
+            return False
+        gh = self._gh_ts
+        self._gh_ts = None
+        if self._single(ais_id, cls, payload, _FILL_BITS[fill], s, tag_ts or gh or rx, out):
+            return True
+        self._gh_ts = gh
+        return False
+
+    def _single(
+        self, ais_id: int, cls: type[Payload], payload: str, fill: int, s: str, ts: datetime, out: list
+    ) -> bool:
+        """Decode the armoured ``payload`` of a single-part sentence (line ``s``) and map it.
+
+        Does what ``AISSentence(...)`` + :meth:`_decode` do for such a sentence: the same bit
+        vector, the same pyais class and decoding call (``_fast_path`` of the position types
+        is what ``from_vector`` calls for their usual 168-bit payload), the same counters and
+        quarantine texts. Returns False, having changed nothing, on a KeyError while decoding,
+        whose quarantine text pyais builds from its sentence object: the caller then takes
+        the general path.
+        """
+        bv = bit_vector(payload.encode("ascii"), fill)
+        try:
+            if ais_id in _DIRECT_FAST_PATH and bv._length == 168:
+                msg = cls._fast_path(bv)
+            else:
+                msg = cls.from_vector(bv)
+        except KeyError:
+            return False
+        except MissingPayloadException:
+            self.stats.sentences += 1
+            self._q(out, s, DECODE_ERROR, "empty payload", ts)
+            return True
+        except Exception as exc:  # noqa: BLE001 - pyais raises several exception types
+            self.stats.sentences += 1
+            self._q(out, s, DECODE_ERROR, f"{type(exc).__name__}: {exc}", ts)
+            return True
+        st = self.stats
+        st.sentences += 1
+        st.messages += 1
+        handler = self._handlers.get(ais_id)
+        if handler is None:
+            st.ignored_types[ais_id] += 1
+        else:
+            handler(msg, s, ts, out)
+        return True
 
     def _meta_time(self, tail: str) -> datetime | None:
         """Unix receive time in the last metadata field after the checksum (None if absent).

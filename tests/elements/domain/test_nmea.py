@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyais import encode_dict
+from pyais.exceptions import MissingPayloadException
 
 from apps.elements.domain.model import PositionFix, Quarantined, StaticReport
-from apps.elements.domain.nmea import AisStreamDecoder, decode_lines
+from apps.elements.domain.nmea import AisDecodeStats, AisStreamDecoder, decode_lines
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ais"
 RX = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -549,8 +550,8 @@ def test_never_raises_on_arbitrary_text(lines: list[str]) -> None:
 
 
 @st.composite
-def mutated_lines(draw: st.DrawFn) -> str:
-    line = draw(st.sampled_from(REAL_LINES))
+def mutated_lines(draw: st.DrawFn, seeds: list[str] = REAL_LINES) -> str:
+    line = draw(st.sampled_from(seeds))
     for _ in range(draw(st.integers(0, 4))):
         if not line:
             break
@@ -583,3 +584,202 @@ def test_never_raises_on_damaged_real_lines(lines: list[str]) -> None:
             assert -180 <= item.lon <= 180 and -90 <= item.lat <= 90
             assert item.sog_kn is None or item.sog_kn >= 0
             assert item.cog_deg is None or 0 <= item.cog_deg < 360
+
+
+# ---------------------------------------------------------------------- fast path = general path
+
+
+def decode_both(lines: list[str], rx: datetime = RX) -> tuple[tuple[list, AisDecodeStats], tuple[list, AisDecodeStats]]:
+    """Outputs and counters of the fast-path decoder and of the general (pyais AISSentence) one."""
+    fast, fast_dec = decode_all(lines, rx)
+    general, general_dec = decode_all(lines, rx, fast_path=False)
+    return (fast, fast_dec.stats), (general, general_dec.stats)
+
+
+ALL_FIXTURE_LINES = [
+    line
+    for path in sorted(FIXTURES.iterdir())
+    if path.is_file()
+    for line in path.read_text(encoding="utf-8").splitlines()
+]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.is_file()))
+def test_fast_path_equals_general_path_on_fixture_files(name: str) -> None:
+    """Whole files (stateful: fragments, $PGHP headers, metadata times) decode identically."""
+    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
+    fast, general = decode_both(lines)
+    assert fast == general
+
+
+@pytest.mark.parametrize("idx", range(len(ALL_FIXTURE_LINES)))
+def test_fast_path_equals_general_path_line_by_line(idx: int) -> None:
+    """Every line of every fixture, on its own and behind a tag block, decodes identically."""
+    line = ALL_FIXTURE_LINES[idx]
+    variants = [line, tag_block("c:1700000000") + line, tag_block("s:r1,c:1700000000123") + line]
+    for variant in variants:
+        fast, general = decode_both([variant])
+        assert fast == general, variant
+
+
+def _single_part_edge_cases() -> list[str]:
+    """Single-part sentences at the edges of the fast path's conditions (some taken, some not)."""
+    pos = {"mmsi": 412000001, "lon": 121.9, "lat": 29.5, "speed": 7.5, "course": 12.5}
+    lines = [
+        *encoded({"type": 1, **pos}),
+        *encoded({"type": 2, **pos}),
+        *encoded({"type": 3, **pos}),
+        *encoded({"type": 18, **pos}),
+        *encoded({"type": 19, **pos, "shipname": "ZHE XIANG YU 1", "ship_type": 30}),
+        *encoded({"type": 27, **pos}),
+        *encoded({"type": 4, "mmsi": 412000009, "lon": 121.9, "lat": 29.5}),
+        *encoded({"type": 24, "mmsi": 412000005, "partno": 0, "shipname": "ALPHA"}),
+        *encoded({"type": 24, "mmsi": 412000005, "partno": 1, "callsign": "BABC", "ship_type": 30}),
+        *encoded({"type": 1, "mmsi": 412000001, "lon": 181, "lat": 91}),
+        *encoded({"type": 1, "mmsi": 412000001, "lon": 121.9, "lat": 29.5, "speed": 102.3, "course": 360}),
+        *encoded({"type": 21, "mmsi": 412000010, "lon": 121.9, "lat": 29.5, "name": "BUOY"}),
+    ]
+    first = encoded({"type": 1, **pos})[0]
+    body = first[1 : first.index("*")]
+    tag_, cnt, num, seq, chan, payload, fill = body.split(",")
+    for field_idx, value in [
+        (3, "1"), (3, "9"), (3, "10"), (3, "x"), (4, ""), (4, "B"), (4, "AB"),
+        (1, "01"), (2, "01"), (1, "0"), (2, "2"),
+        (6, "2"), (6, "5"), (6, "6"), (6, ""), (6, "x"), (6, "05"),
+        (5, ""), (5, "1"), (5, payload[:2]), (5, payload[:10]), (5, payload[:27]), (5, payload + "0"),
+        (5, payload * 8), (5, "w" + payload[1:]), (5, "O" + payload[1:]), (5, "0" + payload[1:]),
+        (5, payload[:-1] + "x"), (5, "\x7f" + payload[1:]),
+    ]:
+        fields = [tag_, cnt, num, seq, chan, payload, fill]
+        fields[field_idx] = value
+        lines.append(sentence(",".join(fields)))
+    # type 24 with part number 2 (bits 38-39 of the payload): pyais raises UnknownPartNoException
+    (part_a,) = encoded({"type": 24, "mmsi": 412000005, "partno": 0, "shipname": "ALPHA"})
+    a_body = part_a[1 : part_a.index("*")]
+    a_fields = a_body.split(",")
+    a_fields[5] = a_fields[5][:6] + "8" + a_fields[5][7:]
+    lines.append(sentence(",".join(a_fields)))
+    # libais' type 2 and 27 examples: positions out of range
+    lines += [line for line, exp in zip(TYPE_LINES, TYPE_EXPECTED) if exp["type"] in (2, 27)]
+    lines.append(sentence(body + ",extra"))
+    lines.append(sentence(body.rsplit(",", 1)[0]))
+    lines.append(sentence(body) + ",r003669946,1325394001")
+    return lines
+
+
+def test_fast_path_equals_general_path_at_its_edges() -> None:
+    lines = _single_part_edge_cases()
+    for line in lines:
+        for variant in (line, tag_block("c:1700000000") + line, "1325394001 " + line):
+            fast, general = decode_both([variant])
+            assert fast == general, variant
+    fast, general = decode_both(lines)
+    assert fast == general
+    # the cases cover every outcome of a single-part sentence
+    assert reasons(fast[0]).keys() >= {"decode_error", "no_position", "bad_position", "garbled"}
+    details = {q.detail for q in fast[0] if isinstance(q, Quarantined)}
+    assert "empty payload" in details
+    assert any(d.startswith("UnknownPartNoException: ") for d in details)
+    assert any(d.startswith("UnknownMessageException: ") for d in details)
+
+
+def test_fast_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain lines are decoded whole by the line fast path; single-part sentences with metadata
+    or a richer tag block by the sentence fast path; neither builds a generic AISSentence."""
+    from apps.elements.domain import nmea
+
+    def not_here(*args: object) -> None:
+        raise AssertionError(f"slower path taken for {args!r}")
+
+    plain = [*GOOD, tag_block("c:1700000000") + GOOD[0], tag_block("c:1700000000123") + GOOD[1]]
+    plain += _single_part_edge_cases()[:9]
+    other = [GOOD[2] + ",r003669946,1325394001", tag_block("s:r3669961,c:1700000000") + GOOD[3]]
+    expected, _ = decode_all(plain + other, fast_path=False)
+    monkeypatch.setattr(nmea, "AISSentence", not_here)
+    out, dec = decode_all(other)
+    assert out == expected[-2:] and dec.stats.internal_errors == 0
+    monkeypatch.setattr(AisStreamDecoder, "_line", not_here)
+    monkeypatch.setattr(AisStreamDecoder, "_sentence", not_here)
+    out, dec = decode_all(plain)
+    assert out == expected[:-2]
+    assert dec.stats.internal_errors == 0 and dec.stats.fixes == len(GOOD) + 2 + 6  # types 1-3, 18, 19, 27
+
+
+TAG_BLOCK_VARIANTS = [
+    "",
+    tag_block("c:1700000000"),
+    tag_block("c:1700000000123"),
+    tag_block("c:1"),
+    tag_block("c:99999999999"),
+    tag_block("c:9999999999999"),
+    tag_block("c:"),
+    tag_block("c:-5"),
+    tag_block("c:1700000000.5"),
+    tag_block("s:r3669961,c:1700000000"),
+    tag_block("g:1-1-5,c:1700000000"),
+    "\\c:1700000000*00\\",  # checksum mismatch
+    "\\c:1700000000*" + nmea_checksum("c:1700000000").lower() + "\\",
+    "\\c:1700000001*" + nmea_checksum("c:1700000001").lstrip("0") + "\\",  # one-digit checksum
+    "\\c:1700000000\\",
+]
+
+
+@pytest.mark.parametrize("tb", TAG_BLOCK_VARIANTS)
+def test_fast_path_equals_general_path_with_tag_blocks_and_headers(tb: str) -> None:
+    gatehouse = read_lines("pyais_timestamped.ais")[0]
+    lines = [tb + GOOD[0], gatehouse, tb + GOOD[1], gatehouse, GOOD[2], tb + GOOD[3]]
+    lines += [tb + line for line in _single_part_edge_cases()]
+    fast, general = decode_both(lines)
+    assert fast == general
+    if tb == "\\c:1700000000*00\\":
+        assert reasons(fast[0])["bad_tag_block"] == len(lines) - 3  # all but 2 headers and GOOD[2]
+    if tb == tag_block("c:1700000000"):
+        # the tag block's time wins over a $PGHP header, which is used up all the same
+        tag_time = datetime.fromtimestamp(1700000000, UTC)
+        header_time = datetime(2008, 5, 9, 0, 0, 0, 10000, tzinfo=UTC)
+        assert [f.ts for f in fast[0][:4]] == [tag_time, tag_time, header_time, tag_time]
+
+
+@pytest.mark.parametrize(
+    "error, detail",
+    [
+        (KeyError("broken"), "UnknownMessageException: The message AISSentence<"),
+        (MissingPayloadException("broken"), "empty payload"),
+        (ValueError("broken"), "ValueError: broken"),
+    ],
+)
+def test_fast_path_reports_pyais_errors_like_the_general_path(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, detail: str
+) -> None:
+    """pyais errors while decoding give the same quarantine records on both paths (a KeyError
+    is reported by pyais as an unknown message, with its sentence object)."""
+    from pyais.messages import MessageType1
+
+    def broken(cls: type, bv: object) -> None:
+        raise error
+
+    monkeypatch.setattr(MessageType1, "_fast_path", classmethod(broken))
+    gatehouse = read_lines("pyais_timestamped.ais")[0]  # 2008-05-09 00:00:00.010
+    lines = [GOOD[0], tag_block("c:1700000000") + GOOD[0], gatehouse, GOOD[0], gatehouse, GOOD[0] + ",r1,1325394001"]
+    fast, general = decode_both(lines)
+    assert fast == general
+    assert reasons(fast[0]) == Counter({"decode_error": 4})
+    assert all(q.detail.startswith(detail) for q in fast[0])
+    assert fast[1].sentences == 4 and fast[1].messages == 0
+    assert fast[0][2].ts == datetime(2008, 5, 9, 0, 0, 0, 10000, tzinfo=UTC)
+
+
+#: Lines of the shape the line fast path takes (none of the fixtures has a ``c:``-only tag block).
+PLAIN_SHAPED_LINES = [
+    *GOOD,
+    *(tag_block(f"c:{1700000000 + i}") + line for i, line in enumerate(GOOD)),
+    tag_block("c:1700000000123") + GOOD[0],
+    read_lines("pyais_timestamped.ais")[0],
+]
+
+
+@settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(mutated_lines(), mutated_lines(PLAIN_SHAPED_LINES)), min_size=1, max_size=10))
+def test_fast_path_equals_general_path_on_damaged_real_lines(lines: list[str]) -> None:
+    fast, general = decode_both(lines)
+    assert fast == general
