@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.core.roles import READ_ALL_ROLES
+from apps.elements.models import Warning
 
 # --- Tips ----------------------------------------------------------------------------------
 
@@ -45,11 +46,7 @@ class Tip(models.Model):
         DISPATCHED = "dispatched", _("已派发")
         CLOSED = "closed", _("已办结")
 
-    class Level(models.TextChoices):  # the same grading as elements.Warning.Level
-        RED = "red", _("红色")
-        ORANGE = "orange", _("橙色")
-        YELLOW = "yellow", _("黄色")
-        BLUE = "blue", _("蓝色")
+    Level = Warning.Level  # the platform's one grading
 
     code = models.CharField(_("举报编码"), max_length=20, unique=True)
     secret_hash = models.CharField(max_length=200)
