@@ -1,10 +1,19 @@
-"""Shared output of the ingest commands: the counts, readable by people and by tests."""
+"""What the ingest commands share: the input file check and the counts, readable by people and by tests."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+
+def existing_file(name: str) -> Path:
+    """The input file, or a clear error if it is not there."""
+    path = Path(name)
+    if not path.is_file():
+        raise CommandError(f"文件不存在：{path}")
+    return path
 
 
 def print_totals(cmd: BaseCommand, totals: dict[str, Any], *, as_json: bool = False) -> None:
@@ -31,3 +40,5 @@ def print_totals(cmd: BaseCommand, totals: dict[str, Any], *, as_json: bool = Fa
     w(f"warnings updated: {totals['warnings_updated']}")
     for err in totals.get("errors", []):
         cmd.stderr.write(f"error: {err}")
+    for err in totals.get("row_errors", [])[:20]:
+        cmd.stderr.write(f"row {err['row']}: {err['reason']} {err['detail']}")

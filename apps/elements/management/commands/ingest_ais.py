@@ -6,12 +6,10 @@ warnings — in-process on the embedded default, on the Celery workers in produc
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ._common import print_totals
+from ._common import existing_file, print_totals
 
 
 class Command(BaseCommand):
@@ -29,9 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from apps.elements.ingest import ais_file_ingest
 
-        path = Path(opts["file"])
-        if not path.is_file():
-            raise CommandError(f"文件不存在：{path}")
+        path = existing_file(opts["file"])
         received_at = timezone.now()
         if opts["received_at"]:
             try:

@@ -5,11 +5,9 @@ captures have been matched with vessel stops nearby.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
-from ._common import print_totals
+from ._common import existing_file, print_totals
 
 
 class Command(BaseCommand):
@@ -37,11 +35,6 @@ class Command(BaseCommand):
             for i, msg in errors:
                 self.stderr.write(f"feature {i}: {msg}")
         if opts["file"]:
-            path = Path(opts["file"])
-            if not path.is_file():
-                raise CommandError(f"文件不存在：{path}")
+            path = existing_file(opts["file"])
             totals = captures_ingest(data=path.read_bytes(), name=path.name)
             print_totals(self, totals, as_json=opts["json"])
-            if not opts["json"]:
-                for err in totals["row_errors"][:20]:
-                    self.stderr.write(f"row {err['row']}: {err['reason']} {err['detail']}")

@@ -5,11 +5,9 @@ Blocks until the data has gone through storage, detectors and warnings.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
-from ._common import print_totals
+from ._common import existing_file, print_totals
 
 
 class Command(BaseCommand):
@@ -26,9 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from apps.elements.ingest import positions_ingest
 
-        path = Path(opts["file"])
-        if not path.is_file():
-            raise CommandError(f"文件不存在：{path}")
+        path = existing_file(opts["file"])
         fmt = opts["format"]
         if fmt == "auto":
             fmt = {".csv": "csv", ".json": "json", ".geojson": "json"}.get(path.suffix.lower())
@@ -37,6 +33,3 @@ class Command(BaseCommand):
             default_source=opts["source"],
         )
         print_totals(self, totals, as_json=opts["json"])
-        if not opts["json"]:
-            for err in totals["row_errors"][:20]:
-                self.stderr.write(f"row {err['row']}: {err['reason']} {err['detail']}")
