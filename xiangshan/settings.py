@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "apps.enforcement.models.Task.State",
         "CaseStatusEnum": "apps.enforcement.models.Case.Status",
         "FacilityKindEnum": "apps.sources.models.FacilityKind",
+        "SensorEventKindEnum": "apps.sources.models.SensorEvent.Kind",
     },
 }
 

@@ -28,6 +28,7 @@ class ElementsConfig(AppConfig):
             models.RiskModel,
             models.DetectorSetting,
             models.FieldSignal,
+            models.RadarAssociation,
         ):
             track(model)  # (ingest runs are operational counters, not edits: kept off the trail)
 

@@ -45,6 +45,9 @@ class FeedStats:
 
 
 class AisFeed:
+    #: The ingest run's kind; a subclass feeding other sentences (radar) names its own.
+    run_kind = "ais_feed"
+
     def __init__(self, options: FeedOptions, *, name: str, out=None) -> None:
         self.o = options
         self.name = name
@@ -64,7 +67,7 @@ class AisFeed:
     def _open(self) -> None:
         from . import ingest, services
 
-        run = services.ingest_run_start(kind="ais_feed", name=self.name)
+        run = services.ingest_run_start(kind=self.run_kind, name=self.name)
         self.run_id = run.pk
         self.totals = ingest.Totals()
         self.dispatcher = ingest.Dispatcher(run_id=run.pk, totals=self.totals, batch_size=self.o.batch_size)
@@ -82,6 +85,7 @@ class AisFeed:
             _route(item, self.totals, self.dispatcher, self.quarantine)
         self.quarantine.flush()
         self.dispatcher.drain()
+        self._flushed(items)
         self.totals.read += lines
         self.totals.decoded += decoded
         q_new = {k: v - q_before.get(k, 0) for k, v in self.quarantine.counts.items() if v - q_before.get(k, 0)}
@@ -89,6 +93,9 @@ class AisFeed:
             run_id=self.run_id, read=lines, decoded=decoded, quarantined=q_new,
             batches_sent=self.dispatcher.sent - sent_before, final=final, error="\n".join(self.totals.errors) if final else "",
         )
+
+    def _flushed(self, items: list[Any]) -> None:
+        """After a flush has gone through the pipeline (database thread): a subclass's hook."""
 
     def _close_db(self) -> None:
         from django.db import connections
@@ -100,10 +107,13 @@ class AisFeed:
         self.stop.set()
         self.wake.set()
 
+    def _new_decoder(self) -> Any:
+        return AisStreamDecoder(source="ais")
+
     def _decoder(self, key: str) -> AisStreamDecoder:
         dec = self.stats.decoders.get(key)
         if dec is None:
-            dec = self.stats.decoders[key] = AisStreamDecoder(source="ais")
+            dec = self.stats.decoders[key] = self._new_decoder()
         return dec
 
     def feed_line(self, key: str, line: str | bytes) -> None:

@@ -18,6 +18,7 @@ class Vessel(models.Model):
     class Source(models.TextChoices):
         AIS = "ais", "AIS"
         BEIDOU = "beidou", _("北斗")
+        RADAR = "radar", _("雷达目标")
         OTHER = "other", _("其他")
 
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.AIS)
@@ -103,6 +104,8 @@ class Warning(models.Model):
         VEHICLE_VESSEL = "vehicle_vessel", _("车船碰撞")
         FIELD_REPORT = "field_report", _("网格上报")
         ILLEGAL_GOODS = "illegal_goods", _("来源不明货物")
+        DARK_TARGET = "dark_target", _("雷达暗目标")
+        SENSOR_ALERT = "sensor_alert", _("闲置码头夜间感知告警")
 
     class Level(models.TextChoices):
         RED = "red", _("红色")
@@ -204,6 +207,8 @@ class IngestRun(models.Model):
         POSITIONS = "positions", _("北斗/通用船位")
         CHECKPOINTS = "checkpoints", _("卡口过车")
         AIS_FEED = "ais_feed", _("AIS 实时接收")
+        RADAR = "radar", _("雷达目标")
+        RADAR_FEED = "radar_feed", _("雷达实时接收")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("进行中")
@@ -441,9 +446,40 @@ class FieldSignal(models.Model):
     at = models.DateTimeField(_("时间"), db_index=True)
     weight = models.FloatField(_("权重"), default=1.0, help_text=_("0-1"))
     ref = models.CharField(_("来源记录"), max_length=120, blank=True, help_text=_("如 sources.report:12"))
+    details = models.JSONField(_("证据"), default=dict, blank=True, help_text=_("进入预警证据的内容，如抓拍照片、设备编号"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at"]
         verbose_name = _("外部线索信号")
         verbose_name_plural = _("外部线索信号")
+
+
+class RadarAssociation(models.Model):
+    """A radar track found to be a cooperative (AIS/Beidou) vessel: "radar R2 track 17 = MMSI 412440001"."""
+
+    radar_target = models.CharField(_("雷达目标"), max_length=40, db_index=True, help_text=_("radar:<雷达编号>:<航迹号>"))
+    sensor_code = models.CharField(_("雷达"), max_length=60, db_index=True)
+    target_number = models.PositiveIntegerField(_("目标编号"))
+    vessel_id = models.CharField(_("船舶（MMSI/北斗）"), max_length=40, db_index=True)
+    since = models.DateTimeField(_("关联起始"))
+    last = models.DateTimeField(_("最近确认"), db_index=True)
+    mean_distance_m = models.FloatField(_("平均距离（米）"))
+    samples = models.PositiveIntegerField(_("比对次数"), default=0)
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        ordering = ["-last", "-id"]
+        constraints = [models.UniqueConstraint(fields=["radar_target", "vessel_id"], name="radar_association_once")]
+        verbose_name = _("雷达航迹关联")
+        verbose_name_plural = _("雷达航迹关联")
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        from django.utils import timezone
+
+        since = timezone.localtime(self.since).strftime("%H:%M")
+        return (f"雷达 {self.sensor_code} 目标 {self.target_number} = {self.vessel_id}"
+                f"（自 {since} 起，平均距离 {self.mean_distance_m:.0f} 米）")

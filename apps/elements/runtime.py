@@ -61,6 +61,7 @@ class Signal:
     weight: float
     ref: str
     created_s: float
+    details: Mapping[str, Any] | None = None
 
 
 class BorderPipeline(TrackPipeline):
@@ -93,8 +94,8 @@ class BorderPipeline(TrackPipeline):
         if near:
             factors["corroboration"] = max(float(factors.get("corroboration", 0.0)), max(s.weight for s in near))
             evidence = {**evidence, "field_signals": [
-                {"kind": s.kind, "at": datetime.fromtimestamp(s.at_s, UTC).isoformat(), "weight": s.weight,
-                 "ref": s.ref} for s in near
+                {**(s.details or {}), "kind": s.kind, "at": datetime.fromtimestamp(s.at_s, UTC).isoformat(),
+                 "weight": s.weight, "ref": s.ref} for s in near
             ]}
         super()._emit(b, geofence=geofence, start_s=start_s, end_s=end_s, factors=factors, evidence=evidence, **kwargs)
 
@@ -205,9 +206,9 @@ def signals_load(*, days: int = 60) -> list[Signal]:
 
     since = timezone.now() - timedelta(days=days)
     return [
-        Signal(kind=k, lon=lon, lat=lat, at_s=at.timestamp(), weight=w, ref=ref, created_s=c.timestamp())
-        for k, lon, lat, at, w, ref, c in FieldSignal.objects.filter(at__gte=since).values_list(
-            "kind", "lon", "lat", "at", "weight", "ref", "created_at"
+        Signal(kind=k, lon=lon, lat=lat, at_s=at.timestamp(), weight=w, ref=ref, created_s=c.timestamp(), details=d)
+        for k, lon, lat, at, w, ref, c, d in FieldSignal.objects.filter(at__gte=since).values_list(
+            "kind", "lon", "lat", "at", "weight", "ref", "created_at", "details"
         )
     ]
 

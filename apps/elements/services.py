@@ -141,9 +141,9 @@ def quarantine_record_many(*, run_id: int | None, items: Iterable[Quarantined]) 
 
 # ------------------------------------------------------------------------------ vessel registry
 def vessel_source(feed_source: str) -> str:
-    """The registry's source for a feed name (``ais``, ``beidou``; anything else is ``other``)."""
+    """The registry's source for a feed name (``ais``, ``beidou``, ``radar``; anything else is ``other``)."""
     s = (feed_source or "").lower()
-    if s in ("ais", "beidou"):
+    if s in ("ais", "beidou", "radar"):
         return s
     if s in ("bd", "bds", "北斗"):
         return Vessel.Source.BEIDOU
@@ -709,12 +709,14 @@ def detector_setting_save(
 
 
 # ------------------------------------------------------------------------------ field signals
-def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weight: float = 1.0, ref: str = "") -> FieldSignal:
+def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weight: float = 1.0, ref: str = "",
+                        details: Mapping[str, Any] | None = None) -> FieldSignal:
     """A signal from another module (grid worker's suspicious-activity report, market finding ...).
 
     The risk score takes it as corroboration of a vessel stop at a geofence near it
     (within 3 km, from 6 h before the stop to 6 h after). ``ref`` names the source record
-    (``"sources.report:12"``) and must not identify a tipster.
+    (``"sources.report:12"``) and must not identify a tipster; ``details`` (JSON, e.g. a camera's
+    snapshot link and sensor id) go into the evidence of the warnings it corroborates.
     """
     kind = (kind or "").strip()
     if not kind:
@@ -729,7 +731,8 @@ def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weig
         raise ValidationError(_("权重应在 0 到 1 之间。"))
     if at is None or timezone.is_naive(at):
         raise ValidationError(_("线索时间必须带时区。"))
-    return FieldSignal.objects.create(kind=kind[:40], lon=lon, lat=lat, at=at, weight=weight, ref=(ref or "")[:120])
+    return FieldSignal.objects.create(kind=kind[:40], lon=lon, lat=lat, at=at, weight=weight, ref=(ref or "")[:120],
+                                      details=dict(details or {}))
 
 
 # ------------------------------------------------------------------------------ warnings

@@ -25,6 +25,7 @@ from apps.core.roles import COMMAND_ROLES, DEPARTMENT_ROLES, FIELD_ROLES, READ_A
 
 from . import selectors, serializers as s, services
 from .models import (
+    SensorEvent,
     Checkin,
     Facility,
     Grid,
@@ -285,6 +286,14 @@ class FacilityViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
         return Response({"facility": facility.id, "token": services.facility_issue_token(facility=facility)})
 
 
+def _device_token(request) -> str:
+    token = request.headers.get("X-Device-Token", "")
+    auth = request.headers.get("Authorization", "")
+    if not token and auth.startswith("Device "):
+        token = auth[len("Device ") :].strip()
+    return token
+
+
 class DeviceHeartbeatView(APIView):
     """Devices post here every minute: header ``X-Device-Token: <token>`` (or ``Authorization: Device <token>``)."""
 
@@ -295,10 +304,7 @@ class DeviceHeartbeatView(APIView):
     def post(self, request):
         if is_ratelimited(request, group="sources.heartbeat", key="ip", rate="600/m", increment=True):
             return error(_("心跳过于频繁。"), status=429)
-        token = request.headers.get("X-Device-Token", "")
-        auth = request.headers.get("Authorization", "")
-        if not token and auth.startswith("Device "):
-            token = auth[len("Device ") :].strip()
+        token = _device_token(request)
         if not token:
             return error(_("缺少设备令牌。"), status=401)
         try:
@@ -306,6 +312,50 @@ class DeviceHeartbeatView(APIView):
         except PermissionError as exc:
             return error(str(exc), status=401)
         return Response({"facility": facility.id, "status": facility.status, "at": facility.last_heartbeat_at})
+
+
+class DeviceEventView(APIView):
+    """A camera or infrared sentinel reports an event, with its device token (as heartbeats).
+
+    JSON ``{"sensor_id", "timestamp" (ISO 8601 with zone), "kind", "confidence", "snapshot" (base64,
+    optional), "video_url" (optional)}`` or multipart with the snapshot as a file. The same event
+    sent twice is stored once (200 instead of 201).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=s.SensorEventInSerializer, responses={201: s.SensorEventSerializer, 200: s.SensorEventSerializer})
+    def post(self, request):
+        from .sensors import device_for_token, sensor_event_record
+
+        if is_ratelimited(request, group="sources.device_event", key="ip", rate="600/m", increment=True):
+            return error(_("事件上报过于频繁。"), status=429)
+        facility = device_for_token(_device_token(request))
+        if facility is None:
+            return error(_("设备令牌无效或缺失。"), status=401)
+        data = {k: request.data.get(k) for k in ("sensor_id", "timestamp", "kind", "confidence", "snapshot", "video_url")}
+        if request.FILES.get("snapshot") is not None:
+            data["snapshot"] = request.FILES["snapshot"]
+        try:
+            result = sensor_event_record(data={k: v for k, v in data.items() if v is not None}, facility=facility)
+        except ValidationError as exc:
+            return error("；".join(exc.messages))
+        body = s.SensorEventSerializer(result.event).data
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class SensorEventViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
+    """Camera and sentinel events (who sees the device sees its events)."""
+
+    queryset = SensorEvent.objects.all()
+    serializer_class = s.SensorEventSerializer
+    filterset_fields = ["facility", "kind"]
+    ordering_fields = ["at"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("facility", "snapshot")
 
 
 class RepairTaskViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):

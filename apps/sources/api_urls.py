@@ -15,6 +15,7 @@ router.register("sites", api.ProtectedSiteViewSet, basename="site")
 router.register("standards", api.SiteStandardViewSet, basename="standard")
 router.register("facilities", api.FacilityViewSet, basename="facility")
 router.register("repairs", api.RepairTaskViewSet, basename="repair")
+router.register("sensor-events", api.SensorEventViewSet, basename="sensor-event")
 router.register("market-entities", api.MarketEntityViewSet, basename="market-entity")
 router.register("records", api.RegulatedRecordViewSet, basename="record")
 router.register("inspections", api.InspectionViewSet, basename="inspection")
@@ -25,5 +26,6 @@ urlpatterns = [
     path("attendance/", api.AttendanceView.as_view(), name="attendance"),
     path("compliance/", api.ComplianceView.as_view(), name="compliance"),
     path("devices/heartbeat/", api.DeviceHeartbeatView.as_view(), name="heartbeat"),
+    path("devices/events/", api.DeviceEventView.as_view(), name="device-events"),
     *router.urls,
 ]

@@ -31,7 +31,8 @@ class SourcesConfig(AppConfig):
         ):
             track(model)
         # heartbeats only touch last_heartbeat_at (not audited); status changes are
-        track(m.Facility, exclude_fields=["last_heartbeat_at", "token_hash"])
+        track(m.Facility, exclude_fields=["last_heartbeat_at", "last_data_at", "token_hash"])
+        track(m.SensorEvent)
         track(m.GridTeam, m2m_fields={"geofences"})
         track(m.GridReport, m2m_fields={"photos"})
         track(m.RepairTask, m2m_fields={"before_photos", "after_photos"})

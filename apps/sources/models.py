@@ -276,6 +276,7 @@ class SiteType(models.TextChoices):
     UNMANNED_PIER = "unmanned_pier", _("无人码头")
     BEACH_LANDING = "beach_landing", _("冲滩点")
     ROAD_CHECKPOINT = "road_checkpoint", _("重要道路卡口")
+    SENSOR_STATION = "sensor_station", _("雷达等感知站点")
 
 
 class FacilityKind(models.TextChoices):
@@ -285,10 +286,13 @@ class FacilityKind(models.TextChoices):
     LIGHT = "light", _("照明灯")
     BARRIER = "barrier", _("隔离栏")
     SIGN = "sign", _("警示牌")
+    RADAR = "radar", _("岸基雷达")
 
 
 #: Facilities that report heartbeats and can go silent.
-DEVICE_KINDS = frozenset({FacilityKind.CCTV, FacilityKind.INFRARED})
+DEVICE_KINDS = frozenset({FacilityKind.CCTV, FacilityKind.INFRARED, FacilityKind.RADAR})
+#: Facilities that see targets (``import_sensors``): a sensor's kind as the import names it -> facility kind.
+SENSOR_KINDS = {"radar": FacilityKind.RADAR, "camera": FacilityKind.CCTV, "infrared": FacilityKind.INFRARED}
 
 
 class ProtectedSiteQuerySet(models.QuerySet):
@@ -375,6 +379,11 @@ class Facility(models.Model):
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     installed_at = models.DateField(_("安装日期"), null=True, blank=True)
+    # what a sensor (radar, camera, infrared sentinel) sees; empty for passive facilities
+    range_m = models.FloatField(_("探测距离（米）"), null=True, blank=True, help_text=_("雷达作用距离；摄像机可视距离"))
+    bearing_deg = models.FloatField(_("朝向（度）"), null=True, blank=True, help_text=_("摄像机光轴方位，正北为 0"))
+    fov_deg = models.FloatField(_("视场角（度）"), null=True, blank=True)
+    last_data_at = models.DateTimeField(_("最近数据"), null=True, blank=True, help_text=_("最近一次收到目标或事件"))
 
     objects = FacilityQuerySet.as_manager()
 
@@ -389,6 +398,52 @@ class Facility(models.Model):
     @property
     def is_device(self) -> bool:
         return self.kind in DEVICE_KINDS
+
+    @property
+    def is_sensor(self) -> bool:
+        return self.kind in SENSOR_KINDS.values() and self.lon is not None and self.lat is not None
+
+
+class SensorEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if _reads_all(user):
+            return self
+        return self.filter(facility__in=Facility.objects.visible_to(user))
+
+
+class SensorEvent(models.Model):
+    """What a camera or infrared sentinel reported (``POST /api/sources/devices/events/``, ``ingest_sensor_events``)."""
+
+    class Kind(models.TextChoices):
+        VESSEL = "vessel", _("船只")
+        PERSON = "person", _("人员")
+        VEHICLE = "vehicle", _("车辆")
+        LINE_CROSSING = "line_crossing", _("越线")
+        IR_TRIGGER = "ir_trigger", _("红外触发")
+        DAMAGE = "damage", _("设备损坏")
+        OCCLUSION = "occlusion", _("镜头遮挡")
+
+    facility = models.ForeignKey(Facility, verbose_name=_("设备"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
+    at = models.DateTimeField(_("发生时间"), db_index=True)
+    confidence = models.FloatField(_("置信度"), default=1.0)
+    snapshot = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.PROTECT, related_name="sensor_events")
+    video_url = models.URLField(_("视频链接"), max_length=500, blank=True, help_text=_("视频留在视频共享平台，这里只存链接"))
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+    signalled_at = models.DateTimeField(_("已送预警模型"), null=True, blank=True)
+    warning_id = models.IntegerField(_("预警"), null=True, blank=True, help_text=_("无船舶可解释时产生的预警"))
+    repair_task = models.ForeignKey("RepairTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = SensorEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["facility", "kind", "at"], name="sources_sensor_event_once")]
+        verbose_name = _("感知设备事件")
+        verbose_name_plural = _("感知设备事件")
+
+    def __str__(self) -> str:
+        return f"{self.facility.code} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 # --------------------------------------------------------------------------- field reports
@@ -493,6 +548,7 @@ class RepairTask(ConcurrentTransitionMixin, models.Model):
     class Source(models.TextChoices):
         DAMAGE_REPORT = "damage_report", _("网格员上报损坏")
         DEVICE_DOWN = "device_down", _("设备心跳中断")
+        SENSOR_ALARM = "sensor_alarm", _("设备自报损坏或遮挡")
         MANUAL = "manual", _("人工登记")
 
     title = models.CharField(_("标题"), max_length=200)

@@ -321,7 +321,7 @@ def entity_counts(*, user) -> list[dict[str, Any]]:
 
 def photo_visible_to(*, user, photo) -> bool:
     """A photo is visible to whoever may see a record it belongs to (or who uploaded it)."""
-    from .models import Checkin, GridReport, MarketFinding, RepairTask
+    from .models import Checkin, GridReport, MarketFinding, RepairTask, SensorEvent
 
     if not user.is_authenticated:
         return False
@@ -332,4 +332,5 @@ def photo_visible_to(*, user, photo) -> bool:
         or GridReport.objects.visible_to(user).filter(photos=photo).exists()
         or RepairTask.objects.visible_to(user).filter(Q(before_photos=photo) | Q(after_photos=photo)).exists()
         or MarketFinding.objects.visible_to(user).filter(photos=photo).exists()
+        or SensorEvent.objects.visible_to(user).filter(snapshot=photo).exists()
     )

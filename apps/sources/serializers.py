@@ -11,6 +11,7 @@ from . import selectors
 from .models import (
     Checkin,
     Facility,
+    SensorEvent,
     Grid,
     GridReport,
     GridTeam,
@@ -159,8 +160,33 @@ class FacilitySerializer(serializers.ModelSerializer):
         fields = [
             "id", "code", "name", "kind", "kind_label", "status", "status_label", "site", "site_name",
             "responsible_department", "department_name", "is_device", "heartbeat_timeout_min", "last_heartbeat_at",
-            "lon", "lat", "installed_at",
+            "lon", "lat", "installed_at", "range_m", "bearing_deg", "fov_deg", "last_data_at",
         ]
+
+
+class SensorEventInSerializer(serializers.Serializer):
+    """What a device posts (documentation of ``POST /api/sources/devices/events/``)."""
+
+    sensor_id = serializers.CharField(required=False)
+    timestamp = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=SensorEvent.Kind.choices)
+    confidence = serializers.FloatField(min_value=0, max_value=1, required=False)
+    snapshot = serializers.CharField(required=False, help_text="base64 JPEG/PNG/WebP, or a file in multipart")
+    video_url = serializers.URLField(required=False)
+
+
+class SensorEventSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    sensor_id = serializers.CharField(source="facility.code", read_only=True)
+    snapshot_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SensorEvent
+        fields = ["id", "sensor_id", "facility", "kind", "kind_label", "at", "confidence", "snapshot_url", "video_url",
+                  "received_at", "warning_id", "repair_task"]
+
+    def get_snapshot_url(self, obj) -> str:
+        return photo_url(obj.snapshot_id) if obj.snapshot_id else ""
 
 
 class RepairTaskSerializer(serializers.ModelSerializer):

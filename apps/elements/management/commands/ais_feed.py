@@ -39,8 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--max-lines", type=int, help="stop after this many lines")
         parser.add_argument("--json", action="store_true")
 
+    def make_feed(self, options, *, name: str, out):
+        from apps.elements.feed import AisFeed
+
+        return AisFeed(options, name=name, out=out)
+
     def handle(self, *args, **opts):
-        from apps.elements.feed import AisFeed, FeedOptions
+        from apps.elements.feed import FeedOptions
 
         if not (opts["tcp_client"] or opts["tcp_server"] or opts["udp"]):
             raise CommandError("请至少指定 --tcp-client、--tcp-server 或 --udp 之一。")
@@ -61,7 +66,7 @@ class Command(BaseCommand):
                 f"udp :{opts['udp']}" if opts["udp"] else "",
             ) if p
         )
-        feed = AisFeed(o, name=name, out=None if opts["json"] else self.stderr)
+        feed = self.make_feed(o, name=name, out=None if opts["json"] else self.stderr)
         try:
             totals = asyncio.run(feed.run())
         except KeyboardInterrupt:

@@ -1,0 +1,185 @@
+"""Sensors as facilities, radar tracks through the pipeline, camera/sentinel events (real PostgreSQL, Redis)."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+
+from apps.elements.domain.sensors import destination, range_bearing
+from apps.elements.models import QuarantineRecord, StoredFix, Vessel, Warning
+from apps.sources.models import Facility, RepairTask, SensorEvent
+
+from .conftest import landing_fixes, local_night, positions_csv, run_command, run_json
+
+pytestmark = pytest.mark.django_db
+
+
+def _cs(body: str) -> str:
+    x = 0
+    for ch in body.encode():
+        x ^= ch
+    return f"{x:02X}"
+
+
+def ttm_lines(fixes, *, radar: tuple[float, float], sensor: str = "R2", number: int = 17) -> list[str]:
+    """Fixes as TTM sentences (distance nm and true bearing from the radar) behind s:/c: tag blocks."""
+    out = []
+    for f in fixes:
+        dist, brg = range_bearing(radar[0], radar[1], f.lon, f.lat)
+        body = f"RATTM,{number:02d},{dist / 1852:.4f},{brg:.2f},T,{f.sog_kn or 0:.1f},{f.cog_deg or 0:.1f},T,,,N,TGT,T,,,A"
+        tb = f"s:{sensor},c:{int(f.ts.timestamp())}"
+        out.append(f"\\{tb}*{_cs(tb)}\\${body}*{_cs(body)}")
+    return out
+
+
+def _jpeg() -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(buf, "JPEG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.fixture
+def sensors(demo_geo, departments, tmp_path):
+    pier = demo_geo["demo-gt-01"]
+    rlon, rlat = destination(pier.centroid_lon, pier.centroid_lat, 300, 4000)
+    clon, clat = destination(pier.centroid_lon, pier.centroid_lat, 0, 150)
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [rlon, rlat]},
+         "properties": {"sensor_id": "R2", "kind": "radar", "name": "花岙雷达站", "range_m": 20000}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [clon, clat]},
+         "properties": {"sensor_id": "C1", "kind": "camera", "name": "花岙码头摄像机", "bearing_deg": 180, "fov_deg": 70,
+                        "geofence": pier.name}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [clon, clat]},
+         "properties": {"sensor_id": "IR1", "kind": "infrared", "name": "花岙红外哨兵", "geofence": pier.name}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [clon, clat]},
+         "properties": {"sensor_id": "C9", "kind": "camera", "name": "缺朝向"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [clon, clat]},
+         "properties": {"sensor_id": "X1", "kind": "sonar"}},
+    ]}
+    path = tmp_path / "sensors.geojson"
+    path.write_text(json.dumps(doc, ensure_ascii=False))
+    out = run_command("import_sensors", str(path))
+    assert "created: 3" in out and "refused: 2" in out
+    assert "bearing_deg" in out and "kind" in out
+    return {"pier": pier, "radar": (rlon, rlat)}
+
+
+def test_import_sensors_registers_facilities_with_coverage_and_the_watched_place(sensors):
+    r2 = Facility.objects.get(code="R2")
+    assert r2.kind == "radar" and r2.range_m == 20000 and r2.is_device and r2.site.site_type == "sensor_station"
+    c1 = Facility.objects.get(code="C1")
+    assert c1.kind == "cctv" and (c1.bearing_deg, c1.fov_deg) == (180, 70)
+    assert c1.site.geofence == sensors["pier"]
+    assert c1.responsible_department.hosts_operations_centre
+
+
+def test_radar_only_landing_at_an_idle_pier_at_night_is_an_idle_pier_landing(sensors, tmp_path):
+    pier = sensors["pier"]
+    night = local_night(2, hour=2)
+    fixes = landing_fixes(pier, vessel_id="x", night=night, stay_min=90)
+    lines = ttm_lines(fixes, radar=sensors["radar"])
+    lines[5] = lines[5][:-2] + "00"  # a bad checksum among the good lines
+    lines.insert(7, "\\s:R9,c:1616265000*" + _cs("s:R9,c:1616265000") + "\\$RATTM,01,1.0,10.0,T,1,1,T,,,N,,T,,,A*"
+                 + _cs("RATTM,01,1.0,10.0,T,1,1,T,,,N,,T,,,A"))  # an unregistered radar
+    path = tmp_path / "radar.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    totals = run_json("ingest_radar", str(path))
+    assert totals["quarantined"] == {"bad_checksum": 1, "unknown_sensor": 1}
+    assert totals["stored"] == len(fixes) - 1
+    reasons = set(QuarantineRecord.objects.filter(source="radar").values_list("reason", flat=True))
+    assert reasons == {"bad_checksum", "unknown_sensor"}
+    target = Vessel.objects.get(source="radar")
+    assert target.external_id.startswith("radar:R2:17@") and not target.registered
+    assert StoredFix.objects.filter(vessel=target).count() == len(fixes) - 1
+    w = Warning.objects.get(kind="idle_pier_landing")
+    assert w.vessels == [target.external_id] and w.geofence == pier
+    assert Facility.objects.get(code="R2").last_data_at == fixes[-1].ts.replace(microsecond=0)
+    exported = json.loads(run_command("export_warnings", "--format", "json"))
+    assert [e["vessels"] for e in exported if e["kind"] == "idle_pier_landing"] == [[target.external_id]]
+    # the same file again: the same target, nothing stored twice, no second warning
+    again = run_json("ingest_radar", str(path))
+    assert again["stored"] == 0 and Vessel.objects.filter(source="radar").count() == 1
+    assert Warning.objects.filter(kind="idle_pier_landing").count() == 1
+
+
+def test_radar_csv(sensors, tmp_path):
+    path = tmp_path / "radar.csv"
+    path.write_text("sensor_id,target_id,timestamp,lat,lon,sog,cog\n"
+                    f"R2,4,2021-03-21T02:30:00+08:00,{sensors['radar'][1]},{sensors['radar'][0] + 0.01},5,90\n"
+                    "R2,4,not-a-time,29,121,5,90\n")
+    totals = run_json("ingest_radar", str(path))
+    assert totals["stored"] == 1 and totals["quarantined"] == {"bad_timestamp": 1}
+    assert Vessel.objects.filter(external_id="radar:R2:4@20210320T183000").exists()
+
+
+def test_a_damage_event_opens_a_repair_task_for_the_owning_department(sensors, tmp_path):
+    path = tmp_path / "events.jsonl"
+    at = local_night(1, hour=3).isoformat()
+    path.write_text(
+        json.dumps({"sensor_id": "C1", "timestamp": at, "kind": "damage", "confidence": 0.9, "snapshot": _jpeg()}) + "\n"
+        + json.dumps({"sensor_id": "C1", "timestamp": at, "kind": "damage", "confidence": 0.9}) + "\n"  # again
+        + json.dumps({"sensor_id": "C1", "timestamp": "2021-03-21T02:00:00", "kind": "damage"}) + "\n"  # no zone
+        + json.dumps({"sensor_id": "NOPE", "timestamp": at, "kind": "damage"}) + "\n"
+        + json.dumps({"sensor_id": "C1", "timestamp": at, "kind": "occlusion", "snapshot": "bm90IGFuIGltYWdl"}) + "\n"
+        + "{not json\n"
+    )
+    counts = json.loads(run_command("ingest_sensor_events", str(path), "--json"))
+    assert (counts["stored"], counts["duplicates"], counts["refused"], counts["repair_tasks"]) == (1, 1, 4, 1)
+    task = RepairTask.objects.get()
+    c1 = Facility.objects.get(code="C1")
+    assert task.source == "sensor_alarm" and task.facility == c1 and task.department == c1.responsible_department
+    assert task.before_photos.count() == 1
+    assert c1.status == "damaged"
+
+
+def test_a_camera_vessel_event_corroborates_a_beidou_stop_with_its_snapshot(sensors, tmp_path):
+    pier = sensors["pier"]
+    night = local_night(2, hour=1)
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"sensor_id": "C1", "timestamp": (night + timedelta(minutes=40)).isoformat(),
+                                "kind": "vessel", "confidence": 0.8, "snapshot": _jpeg()}) + "\n")
+    counts = json.loads(run_command("ingest_sensor_events", str(path), "--json"))
+    assert counts["stored"] == 1
+    fixes = landing_fixes(pier, vessel_id="BD-7001", night=night, stay_min=90)
+    (tmp_path / "t.csv").write_text(positions_csv(fixes))
+    run_json("ingest_positions", str(tmp_path / "t.csv"))
+    w = Warning.objects.get(kind="idle_pier_landing")
+    assert w.evidence["factors"]["corroboration"] == 0.8
+    [sig] = w.evidence["details"]["field_signals"]
+    event = SensorEvent.objects.get()
+    assert sig["sensor"] == "C1" and sig["snapshot"] == f"/sources/photos/{event.snapshot_id}/"
+    # when the camera saw it, no track explained it yet: that sighting was its own warning then
+    assert Warning.objects.get(pk=event.warning_id).kind == "sensor_alert"
+
+
+def test_an_unexplained_infrared_trigger_at_an_idle_pier_at_night_raises_a_sensor_alert(sensors, tmp_path):
+    at = local_night(1, hour=2)
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"sensor_id": "IR1", "timestamp": at.isoformat(), "kind": "ir_trigger",
+                                "confidence": 1.0}) + "\n"
+                    + json.dumps({"sensor_id": "IR1", "timestamp": at.replace(hour=14).isoformat(), "kind": "ir_trigger",
+                                  "confidence": 1.0}) + "\n")  # daytime: no warning
+    counts = json.loads(run_command("ingest_sensor_events", str(path), "--json"))
+    assert counts["warnings"] == 1
+    w = Warning.objects.get(kind="sensor_alert")
+    assert w.geofence == sensors["pier"] and w.evidence["details"]["sensors"] == ["IR1"]
+    assert w.level in ("red", "orange", "yellow", "blue")
+
+
+def test_device_posts_events_with_its_token(sensors, api_for):
+    from apps.sources.services import facility_issue_token
+
+    token = facility_issue_token(facility=Facility.objects.get(code="C1"))
+    client = api_for(None)
+    body = {"timestamp": local_night(1, hour=4).isoformat(), "kind": "occlusion", "confidence": 0.7}
+    assert client.post("/api/sources/devices/events/", body, format="json").status_code == 401
+    r = client.post("/api/sources/devices/events/", body, format="json", HTTP_X_DEVICE_TOKEN=token)
+    assert r.status_code == 201, r.content
+    assert r.json()["sensor_id"] == "C1" and r.json()["repair_task"]
+    assert client.post("/api/sources/devices/events/", body, format="json", HTTP_X_DEVICE_TOKEN=token).status_code == 200
+    bad = client.post("/api/sources/devices/events/", {**body, "kind": "alien"}, format="json", HTTP_X_DEVICE_TOKEN=token)
+    assert bad.status_code == 400 and "未知的事件类型" in bad.json()["detail"]
