@@ -19,17 +19,17 @@ from apps.elements.domain.pipeline import (
     state_from_dict,
 )
 
-from .test_detectors import (
+from .tracks import (
     CHECKPOINT,
     HARBOUR,
     OPEN_SEA,
     PIER,
     WORLD,
-    _pair,
-    _probe,
     high_water_at,
     landing,
     moved,
+    pair,
+    probe,
     sh,
     stay,
 )
@@ -55,11 +55,11 @@ def scenario() -> list[PositionFix]:
     t = sh(2021, 3, 21, 0, 0)
     fixes = landing("413000001", t + timedelta(hours=1))
     fixes += landing("413000001", t + timedelta(days=2, hours=1))
-    fixes += _probe("413000002", t, sog_kn=3.0)
+    fixes += probe("413000002", t, sog_kn=3.0)
     dark = stay("413000003", t, moved(*PIER, east_m=1_500), minutes=10)
     dark += stay("413000003", t + timedelta(minutes=150), moved(*PIER, east_m=800), minutes=10)
     fixes += dark
-    fixes += _pair(t + timedelta(hours=2), OPEN_SEA, apart_m=60, minutes=50)
+    fixes += pair(t + timedelta(hours=2), OPEN_SEA, apart_m=60, minutes=50)
     fixes += stay("413000009", t, HARBOUR, minutes=240, every_min=3, sog_kn=0.0)
     return sorted(fixes, key=lambda f: (f.ts, f.vessel_id))
 
