@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.sources",
     "apps.reporting",
     "apps.cockpit",
+    "apps.intel",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "apps.enforcement.models.Case.Status",
         "FacilityKindEnum": "apps.sources.models.FacilityKind",
         "SensorEventKindEnum": "apps.sources.models.SensorEvent.Kind",
+        "ElementKindEnum": "apps.intel.models.Element.Kind",
+        "LinkKindEnum": "apps.intel.models.Link.Kind",
     },
 }
 

@@ -7,6 +7,9 @@ change it, and a database trigger refuses UPDATE (and DELETE on PostgreSQL).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 
@@ -33,3 +36,27 @@ def register_models() -> None:
 
     track(Department)
     track(User)
+
+
+@contextmanager
+def audit_actor(actor) -> Iterator[None]:
+    """Name ``actor`` on the audit entries written inside (keeping the request's address)."""
+    from auditlog.context import auditlog_value, set_actor
+
+    if actor is None or not getattr(actor, "pk", None):
+        yield
+        return
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = None
+    if context is not None and context.get("actor") in (None, actor):
+        previous = context.get("actor")
+        context["actor"] = actor
+        try:
+            yield
+        finally:
+            context["actor"] = previous
+        return
+    with set_actor(actor):
+        yield

@@ -187,7 +187,7 @@ def watchlist_load() -> tuple[dict[str, str], frozenset[str]]:
     entries = list(WatchEntry.objects.filter(active=True).values_list("kind", "value"))
     groups = {v for k, v in entries if k == WatchEntry.Kind.VESSEL_GROUP}
     ids = {v for k, v in entries if k == WatchEntry.Kind.VESSEL}
-    plates = frozenset(v for k, v in entries if k == WatchEntry.Kind.PLATE)
+    plates = frozenset(v for k, v in entries if k == WatchEntry.Kind.PLATE) | _key_element_plates()
     watch: dict[str, str] = {}
     if groups:
         for ext, group in Vessel.objects.filter(watch_group__in=groups).values_list("external_id", "watch_group"):
@@ -197,6 +197,13 @@ def watchlist_load() -> tuple[dict[str, str], frozenset[str]]:
         for ext in ids:
             watch.setdefault(ext, known_groups.get(ext) or ext)
     return watch, plates
+
+
+def _key_element_plates() -> frozenset[str]:
+    """Vehicles of the key-element registry with a watch level are watched plates (apps/intel)."""
+    from apps.intel.selectors import watched_plates
+
+    return watched_plates()
 
 
 def signals_load(*, days: int = 60) -> list[Signal]:

@@ -747,6 +747,20 @@ def warning_status_set(*, warning: Warning, status: str) -> Warning:
     return warning
 
 
+@transaction.atomic
+def warning_level_raise(*, warning: Warning, level: str, evidence: Mapping[str, Any]) -> Warning:
+    """Raise a warning's level from outside the pipeline (a key-element link, apps/intel), with why in the evidence."""
+    old_rank = Warning.LEVEL_RANK.get(warning.level, 0)
+    warning.evidence = {**(warning.evidence or {}), **evidence}
+    if Warning.LEVEL_RANK.get(level, 0) > old_rank:
+        warning.level = level
+    warning.save(update_fields=["level", "evidence", "updated_at"])
+    _push_warning(warning, events.WARNING_UPDATED)
+    if Warning.LEVEL_RANK.get(warning.level, 0) > old_rank and warning.status in (Warning.Status.OPEN, Warning.Status.DISPATCHED):
+        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
+    return warning
+
+
 def warning_live_payload(warning: Warning) -> dict[str, Any]:
     return {
         "id": warning.pk,
@@ -810,11 +824,19 @@ def _warning_values(event) -> dict[str, Any]:
     }
 
 
+def _key_elements_collide(event):
+    """The key-element registry and its links (apps/intel) raise ``watchlist``/``history`` and name the chain."""
+    from apps.intel.collision import warning_event_collide
+
+    return warning_event_collide(event)
+
+
 @transaction.atomic
 def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
     """:func:`warning_upsert` that also says whether the warning was created."""
     if event.kind not in Warning.Kind.values:
         raise ValidationError(_("未知的预警类型：%(kind)s") % {"kind": event.kind})
+    event = _key_elements_collide(event)
     key = event.episode_key[:200]
     warning = Warning.objects.select_for_update().filter(episode_key=key).first()
     created = warning is None

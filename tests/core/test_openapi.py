@@ -20,5 +20,5 @@ def test_every_endpoint_is_documented(client, users):
     client.force_login(users["duty"])
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     paths = set(schema["paths"])
-    for prefix in ("/api/core/", "/api/elements/", "/api/enforcement/", "/api/sources/", "/api/reporting/", "/api/cockpit/"):
+    for prefix in ("/api/core/", "/api/elements/", "/api/enforcement/", "/api/sources/", "/api/reporting/", "/api/cockpit/", "/api/intel/"):
         assert any(p.startswith(prefix) for p in paths), prefix
