@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.reporting",
     "apps.cockpit",
     "apps.intel",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +252,22 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 FIX_RETENTION_DAYS = env.int("FIX_RETENTION_DAYS", default=180)
 PATROL_WINDOW_BEFORE_MIN = env.int("PATROL_WINDOW_BEFORE_MIN", default=120)
 PATROL_WINDOW_AFTER_MIN = env.int("PATROL_WINDOW_AFTER_MIN", default=120)
-NOTIFICATION_BACKENDS = env.list("NOTIFICATION_BACKENDS", default=["apps.core.notify.LogBackend"])
+NOTIFICATION_BACKENDS = env.list(
+    "NOTIFICATION_BACKENDS", default=["apps.core.notify.LogBackend", "apps.notifications.backend.GatewayBackend"]
+)
+# absolute links in robot messages, SMS and mail (e.g. https://xs.example.gov.cn)
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_BASE_S = env.float("NOTIFY_RETRY_BASE_S", default=30.0)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="xiangshan@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -1,7 +1,10 @@
-"""Outbound notifications (SMS, DingTalk-style gateways): an interface and a log backend.
+"""Outbound notifications (DingTalk / 浙政钉 and WeCom robots, SMS, email): an interface and its backends.
 
-Backends are named in ``settings.NOTIFICATION_BACKENDS``. A gateway is a true outside
-border: tests replace it, nothing else is mocked.
+Callers build a :class:`Notification` and call :func:`send` (after commit). Backends are
+named in ``settings.NOTIFICATION_BACKENDS``: ``LogBackend`` writes a log line, and
+``apps.notifications.backend.GatewayBackend`` turns the message into delivery records sent
+through the recipient's configured gateways (see ``apps/notifications``). A gateway is a
+true outside border: tests run local HTTP servers that check it, nothing else is mocked.
 """
 from __future__ import annotations
 
@@ -17,10 +20,17 @@ log = logging.getLogger("xiangshan.notify")
 
 @dataclass(frozen=True)
 class Notification:
-    recipient: str  # a phone number, user name or department code, as the backend needs
+    recipient: str  # "dept:CODE", "user:USERNAME" or a phone number
     title: str
     body: str
     link: str = ""
+    # which routes ("robot", "sms", "email"); None: the recipient's usual ones (a department's
+    # group robots, a person's own channels, SMS for a phone number); (): the inbox only
+    channels: tuple[str, ...] | None = None
+    level: str = ""          # the warning level, where there is one
+    reason: str = ""         # "dispatch", "escalation" or "" (other)
+    task_id: int | None = None  # the enforcement task it is about (shown on the task)
+    key: str = ""            # idempotency: the same key never makes a second delivery
 
 
 class Backend(Protocol):
@@ -28,7 +38,7 @@ class Backend(Protocol):
 
 
 class LogBackend:
-    """Writes every notification to the log; the default where no gateway is configured."""
+    """Writes every notification to the log (never a secret: messages carry none)."""
 
     def send(self, notification: Notification) -> None:
         log.info("notify %s: %s — %s %s", notification.recipient, notification.title, notification.body, notification.link)

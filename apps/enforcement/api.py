@@ -197,6 +197,7 @@ class PlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             actor=request.user, plan=plan, kind=data.get("kind", current.kind), name=data.get("name", current.name),
             auto_dispatch_min_level=data.get("auto_dispatch_min_level", current.auto_dispatch_min_level),
             active=_bool(data.get("active", current.active)), note=data.get("note", current.note),
+            channels=data.get("channels"),
         )
         return Response(PlanSerializer(plan).data, status=status.HTTP_200_OK if current.pk else status.HTTP_201_CREATED)
 

@@ -25,6 +25,7 @@ from apps.core.roles import COMMAND_ROLES, DEPARTMENT_ROLES, READ_ALL_ROLES
 from apps.elements.models import Warning
 
 from .files import private_storage
+from .plan_defaults import LEVEL_CHANNELS, PLAN_ROUTES, level_channels
 
 Level = Warning.Level
 LEVEL_RANK: dict[str, int] = dict(Warning.LEVEL_RANK)
@@ -55,6 +56,10 @@ class DispatchPlan(models.Model):
     )
     active = models.BooleanField(_("启用"), default=True)
     note = models.TextField(_("说明"), blank=True)
+    channels = models.JSONField(
+        _("通知方式"), default=level_channels, blank=True,
+        help_text=_("每个等级：派发时通知方式 notify，超时未签收时升级通知方式 escalate（robot 工作群机器人、sms 短信、email 邮件）"),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -64,6 +69,17 @@ class DispatchPlan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def routes_for(self, level: str) -> dict[str, list[str]]:
+        """``{"notify": [...], "escalate": [...]}`` of ``level`` (the defaults where the plan says nothing)."""
+        return plan_routes(self, level)
+
+
+def plan_routes(plan: DispatchPlan | None, level: str) -> dict[str, list[str]]:
+    default = LEVEL_CHANNELS.get(level, {"notify": [], "escalate": []})
+    mine = (plan.channels or {}).get(level) if plan is not None and isinstance(plan.channels, dict) else None
+    mine = mine if isinstance(mine, dict) else {}
+    return {k: [r for r in mine.get(k, default[k]) if r in PLAN_ROUTES] for k in ("notify", "escalate")}
 
 
 class PlanSubtask(models.Model):

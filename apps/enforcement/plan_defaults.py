@@ -99,3 +99,20 @@ DEFAULT_PLANS: list[tuple[str, str, str, dict[str, list[Subtask]]]] = [
     ("dark_vessel", "船舶关闭信号处置预案", "orange", DARK_VESSEL_PLAN),
     ("illegal_goods", "来源不明货物处置预案", "orange", ILLEGAL_GOODS_PLAN),
 ]
+
+# level -> the routes a new task is notified through ("notify"), and the routes an
+# unanswered task re-notifies through at its missed deadline ("escalate"). Routes: robot
+# (the department's DingTalk / WeCom group robots), sms (the department's duty phone and
+# its heads' phones), email. The inbox page and live push are always there.
+LEVEL_CHANNELS: dict[str, dict[str, list[str]]] = {
+    "red": {"notify": ["robot", "sms"], "escalate": ["sms"]},
+    "orange": {"notify": ["robot"], "escalate": ["sms"]},
+    "yellow": {"notify": [], "escalate": ["robot"]},
+    "blue": {"notify": [], "escalate": []},
+}
+PLAN_ROUTES = ("robot", "sms", "email")
+
+
+def level_channels() -> dict[str, dict[str, list[str]]]:
+    """A fresh copy of the defaults (the model field's default)."""
+    return {level: {k: list(v) for k, v in routes.items()} for level, routes in LEVEL_CHANNELS.items()}

@@ -150,7 +150,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DispatchPlan
-        fields = ["id", "kind", "name", "auto_dispatch_min_level", "active", "note", "updated_at", "subtasks"]
+        fields = ["id", "kind", "name", "auto_dispatch_min_level", "active", "note", "channels", "updated_at", "subtasks"]
 
 
 class DisposalStepSerializer(serializers.ModelSerializer):

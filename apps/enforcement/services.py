@@ -29,7 +29,7 @@ from apps.core.models import Department, User
 from apps.core.roles import COMMAND_ROLES, DEPARTMENT_ROLES, Role
 from apps.elements.models import Warning
 
-from . import events
+from . import events, notices
 from .files import upload_check
 from .models import (
     ANY_KIND,
@@ -50,7 +50,7 @@ from .models import (
     TaskEvent,
     level_rank,
 )
-from .plan_defaults import DEFAULT_PLANS, LEVEL_DEADLINES, TOWNSHIP
+from .plan_defaults import DEFAULT_PLANS, LEVEL_DEADLINES, PLAN_ROUTES, TOWNSHIP
 from .subjects import register_subject_type, subject_describe  # noqa: F401  (re-exported for other apps)
 
 log = logging.getLogger(__name__)
@@ -204,11 +204,26 @@ def _valid_kinds() -> set[str]:
     return {ANY_KIND} | {k.value for k in Warning.Kind}
 
 
+def _plan_channels_errors(channels) -> str | None:
+    if not isinstance(channels, dict):
+        return _("通知方式必须是按等级的 JSON 对象。")
+    for level, routes in channels.items():
+        if level_rank(level) == 0 or not isinstance(routes, dict) or set(routes) - {"notify", "escalate"}:
+            return _("通知方式格式：{\"red\": {\"notify\": [\"robot\", \"sms\"], \"escalate\": [\"sms\"]}, ...}")
+        for key, values in routes.items():
+            if not isinstance(values, list) or any(v not in PLAN_ROUTES for v in values):
+                return _("通知方式只能是 robot（工作群机器人）、sms（短信）、email（邮件）。")
+    return None
+
+
 def plan_save(*, actor, plan: DispatchPlan | None = None, kind: str, name: str,
-              auto_dispatch_min_level: str, active: bool = True, note: str = "") -> DispatchPlan:
-    """Create or change a plan (commander / duty officer)."""
+              auto_dispatch_min_level: str, active: bool = True, note: str = "",
+              channels: dict | None = None) -> DispatchPlan:
+    """Create or change a plan (commander / duty officer); ``channels``: the notification routes per level."""
     _require_command(actor, pgettext("permission", "修改派发预案"))
     errors = {}
+    if channels is not None and (problem := _plan_channels_errors(channels)):
+        errors["channels"] = problem
     if kind not in _valid_kinds():
         errors["kind"] = _("未知的预警类型「%(kind)s」。") % {"kind": kind}
     if level_rank(auto_dispatch_min_level) == 0:
@@ -223,6 +238,8 @@ def plan_save(*, actor, plan: DispatchPlan | None = None, kind: str, name: str,
         plan = plan or DispatchPlan()
         plan.kind, plan.name, plan.auto_dispatch_min_level = kind, name.strip(), auto_dispatch_min_level
         plan.active, plan.note = active, note
+        if channels is not None:
+            plan.channels = channels
         plan.save()
     return plan
 
@@ -429,12 +446,7 @@ def _dispatch(*, subject, actor, level: str | None, note: str, auto: bool) -> Di
             warning.save(update_fields=["status", "updated_at"])
         for task in new_tasks:
             _push_task(task, events.TASK_NEW)
-            _notify_after_commit(notify.Notification(
-                recipient=f"dept:{task.department.code}",
-                title=f"新任务（{Warning.Level(task.level).label}）：{task.title}",
-                body=f"{dispatch.title}。请在 {task.ack_minutes} 分钟内签收，{task.feedback_minutes} 分钟内反馈。",
-                link="/enforcement/inbox/",
-            ))
+            notices.task_assigned(task=task)
     return dispatch
 
 
@@ -640,10 +652,8 @@ def task_reassign(*, task: Task, actor, department: Department, note: str = "") 
                        note=f"改派给{department.name}" + (f"：{note}" if note else ""),
                        push_event=events.TASK_NEW, extra_groups=[live.group_department(old_department_id)])
     with transaction.atomic():
-        _notify_after_commit(notify.Notification(
-            recipient=f"dept:{department.code}", title=f"改派任务：{done.title}",
-            body=f"{done.dispatch.title}。请在 {done.ack_minutes} 分钟内签收。", link="/enforcement/inbox/",
-        ))
+        notices.task_assigned(task=done, title_prefix="改派任务",
+                              body=f"{done.dispatch.title}。请在 {done.ack_minutes} 分钟内签收。")
     return done
 
 
@@ -666,20 +676,11 @@ def task_escalate(*, task: Task, reason: str, now: datetime | None = None) -> Ta
         locked.escalated_for = [*locked.escalated_for, reason]
         locked.save()
         label = "未按时签收" if reason == "ack" else "未按时反馈"
+        told = notices.task_escalated(task=locked, reason=reason, label=label, centre=_operations_centre())
         TaskEvent.objects.create(task=locked, kind=TaskEvent.Kind.ESCALATED, from_state=before,
-                                 to_state=locked.state, department=locked.department, note=label, at=now)
-        heads = list(User.objects.filter(department_id=locked.department_id, role=Role.DEPT_HEAD, is_active=True))
-        _push_task(locked, events.TASK_ESCALATED, [live.group_user(h.pk) for h in heads])
-        body = f"{locked.department.name}「{locked.title}」{label}（{locked.dispatch.title}）。"
-        for head in heads:
-            _notify_after_commit(notify.Notification(
-                recipient=head.phone or f"user:{head.username}", title=f"任务超时升级：{locked.title}", body=body,
-                link="/enforcement/inbox/",
-            ))
-        centre = _operations_centre()
-        _notify_after_commit(notify.Notification(
-            recipient=f"dept:{centre.code}", title=f"任务超时升级：{locked.title}", body=body, link="/enforcement/board/",
-        ))
+                                 to_state=locked.state, department=locked.department, note=f"{label}；{told}", at=now)
+        heads = User.objects.filter(department_id=locked.department_id, role=Role.DEPT_HEAD, is_active=True)
+        _push_task(locked, events.TASK_ESCALATED, [live.group_user(pk) for pk in heads.values_list("pk", flat=True)])
     return locked
 
 

@@ -92,10 +92,12 @@ def test_overdue_tasks_are_escalated_once_and_notified(dispatch, users, recorder
     assert t.state == "escalated" and t.escalated_at and t.escalated_for == ["ack"]
     assert Task.objects.get(pk=coast_task.pk).state == "new"   # not overdue: untouched
     event = TaskEvent.objects.get(task=t, kind="escalated")
-    assert event.from_state == "new" and event.note == "未按时签收" and event.actor is None
+    assert event.from_state == "new" and event.note.startswith("未按时签收") and event.actor is None
+    assert "短信" in event.note  # orange: the plan re-notifies an unanswered task by SMS
 
     recipients = {n.recipient for n in recorder if n.title.startswith("任务超时升级")}
-    assert {"13800000000", "user:police_head", "dept:antismuggling"} <= recipients
+    assert {"user:police_head2", "user:police_head", "dept:antismuggling", "dept:police"} <= recipients
+    assert all(n.channels == ("sms",) for n in recorder if n.recipient.startswith("user:"))
     assert all("码头布控" in n.title for n in recorder if n.title.startswith("任务超时升级"))
 
     for next_message in (dept_next, head_next):
