@@ -21,6 +21,35 @@ from .domain.nmea import AisStreamDecoder
 
 log = logging.getLogger(__name__)
 
+#: Longest line read from a TCP stream (bytes). A longer line is quarantined (garbled) and
+#: skipped to its end; the connection stays open.
+LINE_LIMIT = 1 << 16
+#: Bytes of an overlong line kept for its quarantine record.
+_OVERLONG_HEAD = 200
+
+
+async def _read_line(reader: asyncio.StreamReader) -> tuple[bytes, int]:
+    """The next line and its length in bytes; b"" at end of stream.
+
+    A line over the reader's limit is read to its end and dropped: only its first bytes
+    are returned, with its full length (> LINE_LIMIT).
+    """
+    head = b""
+    size = 0
+    while True:
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # end of stream; a last line without newline
+            line = exc.partial
+        except asyncio.LimitOverrunError as exc:
+            chunk = await reader.readexactly(exc.consumed)
+            head = head or chunk[:_OVERLONG_HEAD]
+            size += len(chunk)
+            continue
+        if size:
+            return head, max(size + len(line), LINE_LIMIT + 1)
+        return line, len(line)
+
 
 @dataclass
 class FeedOptions:
@@ -41,6 +70,7 @@ class FeedStats:
     connections: int = 0
     reconnects: int = 0
     flushes: int = 0
+    overlong: int = 0  #: lines over LINE_LIMIT, quarantined (also counted in ``lines``)
     decoders: dict[str, AisStreamDecoder] = field(default_factory=dict)
 
 
@@ -140,7 +170,7 @@ class AisFeed:
         key = f"tcp:{host}:{port}"
         while not self.stop.is_set():
             try:
-                reader, writer = await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.open_connection(host, port, limit=LINE_LIMIT)
             except OSError as exc:
                 self._say(f"无法连接 {host}:{port}：{exc}；{delay:.0f} 秒后重试")
                 await self._sleep(delay)
@@ -159,9 +189,18 @@ class AisFeed:
                 await self._sleep(delay)
                 delay = min(delay * 2, self.o.backoff_max_s)
 
+    def refuse_line(self, key: str, head: bytes, size: int) -> None:
+        """Count and quarantine a line over the stream's line limit (``head``: its first bytes)."""
+        if self.stop.is_set():
+            return
+        self.stats.lines += 1
+        self.stats.overlong += 1
+        self.items.extend(self._decoder(key).refuse_line(
+            head, f"line of {size} bytes over the feed's limit of {LINE_LIMIT} bytes", datetime.now(UTC)))
+
     async def _read_stream(self, reader: asyncio.StreamReader, key: str) -> None:
         while not self.stop.is_set():
-            read = asyncio.ensure_future(reader.readline())
+            read = asyncio.ensure_future(_read_line(reader))
             stopped = asyncio.ensure_future(self.stop.wait())
             done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if read not in done:
@@ -169,9 +208,12 @@ class AisFeed:
                 return
             stopped.cancel()
             try:
-                line = read.result()
-            except (ConnectionError, asyncio.IncompleteReadError, ValueError):  # ValueError: line too long
+                line, size = read.result()
+            except ConnectionError:
                 return
+            if size > LINE_LIMIT:
+                self.refuse_line(key, line, size)  # the connection stays open
+                continue
             if not line:
                 return  # EOF
             self.feed_line(key, line)
@@ -185,7 +227,7 @@ class AisFeed:
             finally:
                 writer.close()
 
-        return await asyncio.start_server(handle, self.o.bind, self.o.tcp_server, limit=1 << 16)
+        return await asyncio.start_server(handle, self.o.bind, self.o.tcp_server, limit=LINE_LIMIT)
 
     async def _udp(self):
         feed = self
@@ -265,5 +307,5 @@ class AisFeed:
         assert self.totals is not None
         out = self.totals.as_dict()
         out.update(run=self.run_id, lines=self.stats.lines, connections=self.stats.connections,
-                   reconnects=self.stats.reconnects, flushes=self.stats.flushes)
+                   reconnects=self.stats.reconnects, flushes=self.stats.flushes, overlong=self.stats.overlong)
         return out

@@ -27,6 +27,7 @@ from apps.core import live
 from . import events
 from .domain import ahp
 from .domain.model import Quarantined, StaticReport, VehicleCapture
+from .domain.text import escaped
 from .models import (
     Checkpoint,
     DetectorSetting,
@@ -114,8 +115,9 @@ def ingest_run_progress(
 
 
 def _storable(text: object, limit: int) -> str:
-    """Text a database column takes: NUL bytes (refused by PostgreSQL) written out as ``\\x00``."""
-    return str(text).replace("\x00", "\\x00")[:limit]
+    """Text a database column takes: NUL bytes (refused by PostgreSQL), other controls and
+    undecodable bytes (surrogates, refused by every driver's UTF-8 encoder) written as ``\\xNN``."""
+    return escaped(str(text), limit)[:limit]
 
 
 def quarantine_record_many(*, run_id: int | None, items: Iterable[Quarantined]) -> Counter[str]:

@@ -10,7 +10,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from apps.elements.models import IngestRun, StoredFix, Warning
+from apps.elements.models import IngestRun, QuarantineRecord, StoredFix, Warning
 
 from .conftest import ais_lines, landing_fixes, local_night
 
@@ -114,3 +114,40 @@ def test_a_feed_needs_a_source():
         call_command("ais_feed", stdout=io.StringIO())
     with pytest.raises(CommandError, match="主机:端口"):
         call_command("ais_feed", "--tcp-client", "nohost", stdout=io.StringIO())
+
+
+def test_tcp_server_quarantines_overlong_and_control_lines_and_keeps_the_connection(demo_geo):
+    lines = _landing_lines(demo_geo, "412448003")
+    tcp = _free_port()
+    half = len(lines) // 2
+    hostile = [
+        b"!AIVDM," + b"A" * 100_000,  # over the 64 KiB line limit
+        lines[0].encode() + b"\x00" * (5 * 1024 * 1024),  # 5 MB, and NULs
+        lines[1].replace("AIVDM,1,1,,A,1", "AIVDM,1,1,,A,\x001").encode(),  # a NUL the checksum cannot see
+        b"\xff\xfe x",
+    ]
+    total = len(lines) + len(hostile)
+    t, result = _run_feed("--tcp-server", str(tcp), "--bind", "127.0.0.1",
+                          "--max-lines", str(total), "--max-seconds", "120")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn = socket.create_connection(("127.0.0.1", tcp), timeout=1)
+            break
+        except OSError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    payload = [ln.encode() for ln in lines[:half]] + hostile + [ln.encode() for ln in lines[half:]]
+    conn.settimeout(60)
+    conn.sendall(b"\n".join(payload) + b"\n")  # one connection: the lines after the long ones still arrive
+    t.join(150)
+    conn.close()
+    assert not t.is_alive() and "exception" not in result, result
+    assert result["lines"] == total and result["connections"] == 1 and result["overlong"] == 2
+    assert result["quarantined"] == {"garbled": len(hostile)}
+    assert result["stored"] == len(lines) == StoredFix.objects.count()
+    run = IngestRun.objects.get(pk=result["run"])
+    assert run.read == total
+    raws = list(QuarantineRecord.objects.filter(run=run).values_list("raw", flat=True))
+    assert all(len(r) < 1000 and "\x00" not in r for r in raws)
+    assert any(r.startswith("!AIVDM,AAAA") for r in raws) and "\\xff\\xfe x" in raws

@@ -33,7 +33,11 @@ Quarantine reason codes (``Quarantined.reason``):
 
 ``bad_checksum``     sentence checksum does not match (also non-AIS sentences).
 ``garbled``          not an NMEA sentence, malformed checksum field, invalid AIS framing
-                     (fragment numbers, fill bits...), non-ASCII, unparsable time prefix.
+                     (fragment numbers, fill bits...), unparsable time prefix; and the
+                     border: any character outside printable ASCII and tab (non-UTF-8 bytes, NUL,
+                     other controls: XOR with 0 leaves the checksum unchanged) or a line
+                     over ``MAX_LINE_CHARS``. Such a line is never decoded; its raw text
+                     is kept escaped (``\\xNN``, see :mod:`.text`).
 ``orphan_fragment``  a part of a multi-part message whose sibling parts never arrived.
 ``decode_error``     pyais could not decode the payload (empty or truncated payload,
                      unknown message id...).
@@ -64,8 +68,10 @@ from pyais.exceptions import MissingPayloadException
 from pyais.messages import MAX_PAYLOAD_LEN, MSG_CLASS, AISSentence, Payload
 
 from .model import PositionFix, Quarantined, StaticReport
+from .text import escaped, first_bad_char
 
 __all__ = [
+    "MAX_LINE_CHARS",
     "BAD_CHECKSUM",
     "BAD_POSITION",
     "BAD_TAG_BLOCK",
@@ -89,6 +95,15 @@ NO_POSITION: Final = "no_position"
 BAD_POSITION: Final = "bad_position"
 BAD_TAG_BLOCK: Final = "bad_tag_block"
 
+
+#: Longest line decoded (characters, after stripping). NMEA allows 82 per sentence; tag
+#: blocks and receiver metadata add a few hundred at most.
+MAX_LINE_CHARS: Final = 4096
+#: Characters kept of an overlong refused line.
+_MAX_RAW_LONG: Final = 200
+#: What :meth:`AisStreamDecoder.feed` strips around a line (not str.strip()'s wider set,
+#: which would silently drop control characters such as ``\x1c``-``\x1f``).
+_BLANKS: Final = " \t\r\n"
 
 #: Epoch values at or above this are milliseconds (1e11 s would be the year 5138).
 _MS_THRESHOLD: Final = 1e11
@@ -277,6 +292,7 @@ class AisStreamDecoder:
         "_rx_utc",
         "fast_path",
         "max_fragment_lines",
+        "max_line_chars",
         "max_pending",
         "source",
         "stats",
@@ -289,8 +305,9 @@ class AisStreamDecoder:
         max_pending: int = 1024,
         max_fragment_lines: int = 10_000,
         fast_path: bool = True,
+        max_line_chars: int = MAX_LINE_CHARS,
     ) -> None:
-        """``source`` is written to every output; limits are in messages and in lines.
+        """``source`` is written to every output; limits are in messages, lines and characters.
 
         ``fast_path=False`` sends every sentence through pyais' generic ``AISSentence``
         (same results, slower; kept to check the fast path against).
@@ -300,6 +317,7 @@ class AisStreamDecoder:
         self.stats = AisDecodeStats()
         self.max_pending = max_pending
         self.max_fragment_lines = max_fragment_lines
+        self.max_line_chars = max_line_chars
         self._pending: dict[_FragmentKey, _Partial] = {}
         self._line_no = 0
         self._rx_obj: datetime | None = None
@@ -340,15 +358,17 @@ class AisStreamDecoder:
             line = self._as_text(line, out, rx)
             if not line:
                 return out
-        s = line.strip()
+        s = line.strip(_BLANKS)
         if not s or s[0] == "#":
             st.skipped += 1
             return out
         try:
             if self.fast_path:
-                m = _PLAIN_LINE.fullmatch(s)
+                m = _PLAIN_LINE.fullmatch(s)  # matches printable ASCII only
                 if m is not None and self._plain_line(m, s, rx, out):
                     return out
+            if not self._clean(s, rx, out):
+                return out
             if s[0] == "!":
                 self._sentence(s, 0, None, None, None, rx, out)
             else:
@@ -386,16 +406,37 @@ class AisStreamDecoder:
         return utc
 
     def _as_text(self, line: Any, out: list[AisItem], rx: datetime) -> str:
-        """Accept bytes lines too (ASCII); anything else is garbled. Returns '' when refused."""
-        if isinstance(line, (bytes, bytearray)):
-            try:
-                return bytes(line).decode("ascii")
-            except UnicodeDecodeError:
-                raw = bytes(line).decode("ascii", "backslashreplace").strip()
-                self._q(out, raw, GARBLED, "non-ASCII bytes", rx)
-                return ""
-        self._q(out, repr(line), GARBLED, f"not a text line: {type(line).__name__}", rx)
+        """Accept bytes lines too; anything else is garbled. Returns '' when refused.
+
+        Bytes that are not ASCII come through as surrogates, which :meth:`_clean` refuses.
+        """
+        if isinstance(line, (bytes, bytearray, memoryview)):
+            return bytes(line).decode("ascii", "surrogateescape")
+        self._q(out, escaped(repr(line)), GARBLED, f"not a text line: {type(line).__name__}", rx)
         return ""
+
+    def _clean(self, s: str, rx: datetime, out: list[AisItem]) -> bool:
+        """The border: a line longer than ``max_line_chars`` or with any character outside
+        printable ASCII (NUL and other controls pass the XOR checksum unchanged) is quarantined
+        as garbled, escaped, and never decoded."""
+        if len(s) > self.max_line_chars:
+            self._q(out, escaped(s, _MAX_RAW_LONG), GARBLED,
+                    f"line of {len(s)} characters (longest accepted {self.max_line_chars})", rx)
+            return False
+        if s.isascii() and (s.isprintable() or s.replace("\t", " ").isprintable()):
+            return True  # a tab may separate a receive-time prefix from the sentence
+        self._q(out, escaped(s), GARBLED,
+                "character outside printable ASCII: " + first_bad_char(s, ascii_only=True), rx)
+        return False
+
+    def refuse_line(self, raw: str | bytes, detail: str, received_at: datetime) -> list[AisItem]:
+        """Count and quarantine (garbled) a line the transport could not deliver whole, e.g. one
+        over a TCP feed's line limit; ``raw`` is what was kept of it."""
+        self.stats.lines += 1
+        self._line_no += 1
+        out: list[AisItem] = []
+        self._q(out, escaped(raw, _MAX_RAW_LONG), GARBLED, detail, self._set_rx(received_at))
+        return out
 
     def _line(self, s: str, rx: datetime, out: list[AisItem]) -> None:
         """Split prefix / tag block / sentence / metadata of a stripped, non-comment line."""

@@ -16,8 +16,9 @@ Checkpoint (卡口) capture CSV: ``checkpoint_id,plate,timestamp,lat,lon`` -> :c
 (``lat``/``lon`` may both be empty).
 
 Input may be ``str`` or ``bytes``. Bytes are decoded as UTF-8 (a BOM is allowed), falling back
-to GB18030 (superset of GBK, what Chinese Windows exports use). A BOM, blank lines, rows of
-empty cells and ``\\r\\n`` line ends are fine.
+to GB18030 (superset of GBK, what Chinese Windows exports use); bytes that are neither stay
+undecoded (as surrogates) and only the rows holding them are refused. A BOM, blank lines, rows
+of empty cells and ``\\r\\n`` line ends are fine.
 
 Every refused row becomes a :class:`Quarantined` (raw = the row as written) with a reason:
 
@@ -26,18 +27,23 @@ Every refused row becomes a :class:`Quarantined` (raw = the row as written) with
 ``bad_number``     a number that does not parse (or sog < 0, sog/cog not finite, a JSON bool).
 ``bad_position``   lat outside +-90, lon outside +-180, or NaN.
 ``garbled``        the row itself is malformed: more cells than the header, a JSON element
-                   that is not an object, or a JSON document that does not parse.
+                   that is not an object, or a JSON document that does not parse; and the
+                   border: a row (or JSON element) holding undecodable bytes or control
+                   characters (NUL, ``\\x01``..., anything but tab and line ends), kept
+                   escaped (``\\xNN``, see :mod:`.text`).
 """
 from __future__ import annotations
 
 import csv
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from .model import PositionFix, Quarantined, VehicleCapture
+from .text import BAD_CHARS, escaped, first_bad_char
 
 __all__ = [
     "BAD_NUMBER",
@@ -79,6 +85,8 @@ _MAX_RAW: Final = 100_000
 _CSV_ERROR: Final = "\x00csv-error"
 #: Characters dropped from plates: spaces and the separators seen on Chinese plates.
 _PLATE_DROP: Final = dict.fromkeys(map(ord, " \t\u3000·•・.-_"), None)
+#: Line ends of CSV text (not str.splitlines(), which also splits at \x0b, \x1c, \x85...).
+_LINE_END: Final = re.compile(r"\r\n|\r|\n")
 
 
 class _Refused(Exception):
@@ -213,7 +221,10 @@ def _as_text(data: str | bytes) -> str:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = raw.decode("gb18030", errors="replace")
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:  # neither: the rows with bad bytes are refused, not the file
+                text = raw.decode("utf-8-sig", errors="surrogateescape")
     else:
         text = data
     text = text.removeprefix("\ufeff")
@@ -226,7 +237,7 @@ def _csv_rows(text: str) -> Iterator[tuple[str, list[str]]]:
     A row the csv module refuses (e.g. a field over its size limit) comes out as
     ``[_CSV_ERROR, message]`` so the caller can quarantine it and go on.
     """
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in _LINE_END.split(text) if ln.strip()]
     reader = csv.reader(lines)
     consumed = 0
     while True:
@@ -335,6 +346,9 @@ def iter_positions_csv(data: str | bytes, *, default_source: str | None = None) 
     index = {name: i for name, i in zip(POSITION_COLUMNS, cols)}
     parse_ts = _TimestampCache()
     for raw, cells in rows if is_header else _chain_first(first, rows):
+        if BAD_CHARS.search(raw) is not None:
+            yield _garbled_row(_quarantine_source(_Row(cells, index).get, default_source), raw)
+            continue
         try:
             _check_width(cells, width)
             if len(cells) <= width:
@@ -384,6 +398,21 @@ def _fast_csv_fix(
     return PositionFix(src.lower(), vid, parse_ts(ts_t), lon, lat, sog, cog)
 
 
+def _garbled_row(source: str, raw: str) -> Quarantined:
+    """The border: a row with undecodable bytes or control characters, kept escaped."""
+    if BAD_CHARS.search(source) is not None:
+        source = _DEFAULT_QUARANTINE_SOURCE
+    return Quarantined(source, escaped(raw), GARBLED, "undecodable byte or control character: " + first_bad_char(raw))
+
+
+def _bad_json_text(item: dict[Any, Any]) -> bool:
+    """True when a key or text value of a JSON element holds a control character."""
+    return any(
+        (type(k) is str and BAD_CHARS.search(k) is not None) or (type(v) is str and BAD_CHARS.search(v) is not None)
+        for k, v in item.items()
+    )
+
+
 def _check_width(cells: list[str], width: int) -> None:
     """Refuse a row the CSV reader could not parse, or with non-empty cells beyond the header."""
     if cells and cells[0] == _CSV_ERROR:
@@ -399,16 +428,19 @@ def parse_positions_json(data: str | bytes, *, default_source: str | None = None
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        return [Quarantined(qsource, text[:_MAX_RAW], GARBLED, f"invalid JSON: {exc}")]
+        return [Quarantined(qsource, escaped(text, _MAX_RAW), GARBLED, f"invalid JSON: {exc}")]
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
-        return [Quarantined(qsource, text[:_MAX_RAW], GARBLED, "JSON document is not a list of objects")]
+        return [Quarantined(qsource, escaped(text, _MAX_RAW), GARBLED, "JSON document is not a list of objects")]
     parse_ts = _TimestampCache()
     out: list[PositionItem] = []
     for item in doc:
         if not isinstance(item, dict):
             out.append(Quarantined(qsource, _json_raw(item), GARBLED, "list element is not an object"))
+            continue
+        if _bad_json_text(item):
+            out.append(Quarantined(qsource, _json_raw(item), GARBLED, "undecodable byte or control character in a value"))
             continue
         get = _json_getter(item)
         try:
@@ -429,7 +461,7 @@ def _json_getter(item: dict[str, Any]) -> Any:
 def _json_raw(item: Any) -> str:
     """Compact JSON text of one element, for the quarantine record."""
     try:
-        return json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+        return escaped(json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=True), _MAX_RAW)
     except (TypeError, ValueError):  # pragma: no cover - json.loads output always dumps
         return repr(item)
 
@@ -488,6 +520,9 @@ def parse_captures_csv(data: str | bytes) -> list[CaptureItem]:
     todo: Iterable[tuple[str, list[str]]] = rows if is_header else _chain_first(first, rows)
     out: list[CaptureItem] = []
     for raw, cells in todo:
+        if BAD_CHARS.search(raw) is not None:
+            out.append(_garbled_row(_CAPTURE_SOURCE, raw))
+            continue
         row = _Row(cells, index)
         try:
             _check_width(cells, width)
