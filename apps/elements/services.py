@@ -18,7 +18,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +25,7 @@ from apps.core import live
 
 from . import events
 from .domain import ahp
-from .domain.model import Quarantined, StaticReport, VehicleCapture
+from .domain.model import Quarantined, VehicleCapture
 from .domain.text import escaped
 from .models import (
     Checkpoint,
@@ -44,6 +43,7 @@ from .models import (
     WatchEntry,
     Warning,
 )
+from .registry import VesselRef, vessel_positions_update, vessel_source, vessel_static_update, vessels_resolve  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -142,121 +142,7 @@ def quarantine_record_many(*, run_id: int | None, items: Iterable[Quarantined]) 
 
 
 # ------------------------------------------------------------------------------ vessel registry
-def vessel_source(feed_source: str) -> str:
-    """The registry's source for a feed name (``ais``, ``beidou``, ``radar``; anything else is ``other``)."""
-    s = (feed_source or "").lower()
-    if s in ("ais", "beidou", "radar"):
-        return s
-    if s in ("bd", "bds", "北斗"):
-        return Vessel.Source.BEIDOU
-    return Vessel.Source.OTHER
-
-
-@dataclass(frozen=True, slots=True)
-class VesselRef:
-    pk: int
-    registered: bool
-    watch_group: str
-
-
-def vessels_resolve(*, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], VesselRef]:
-    """Registry rows for ``(feed source, vessel id)`` keys; unknown vessels are created unregistered.
-
-    A vessel missing from the registry is not bad input: it is registered as unknown
-    (``registered=False``), which the score counts as a risk factor. Two queries per call
-    whatever the number of vessels (three when some are new).
-    """
-    wanted: dict[tuple[str, str], tuple[str, str]] = {}
-    for feed, ext in keys:
-        wanted[(feed, ext)] = (vessel_source(feed), ext[:40])
-    if not wanted:
-        return {}
-    by_reg = _vessel_refs(set(wanted.values()))
-    missing = {k for k in wanted.values() if k not in by_reg}
-    if missing:
-        Vessel.objects.bulk_create(
-            [Vessel(source=src, external_id=ext, registered=False) for src, ext in sorted(missing)],
-            ignore_conflicts=True,
-        )
-        by_reg.update(_vessel_refs(missing))
-    return {key: by_reg[reg] for key, reg in wanted.items() if reg in by_reg}
-
-
-def _vessel_refs(keys: set[tuple[str, str]]) -> dict[tuple[str, str], VesselRef]:
-    out: dict[tuple[str, str], VesselRef] = {}
-    by_source: dict[str, list[str]] = {}
-    for src, ext in keys:
-        by_source.setdefault(src, []).append(ext)
-    cond = Q()
-    for src, exts in by_source.items():
-        cond |= Q(source=src, external_id__in=exts)
-    for pk, src, ext, registered, group in Vessel.objects.filter(cond).values_list(
-        "pk", "source", "external_id", "registered", "watch_group"
-    ):
-        out[(src, ext)] = VesselRef(pk, registered, group)
-    return out
-
-
-def vessel_static_update(*, reports: Sequence[StaticReport], source: str = "ais") -> int:
-    """Keep name, call sign, IMO and ship type current from AIS static reports (types 5, 19, 24).
-
-    Only values a report carries are written (a type 24 part B does not erase the name).
-    Returns the number of vessels changed.
-    """
-    if not reports:
-        return 0
-    latest: dict[str, dict[str, Any]] = {}
-    for r in sorted(reports, key=lambda r: r.ts):
-        cur = latest.setdefault(r.vessel_id, {})
-        for name in ("name", "callsign", "imo", "ship_type"):
-            value = getattr(r, name)
-            if value not in (None, ""):
-                cur[name] = value
-        if r.destination:
-            cur["destination"] = r.destination
-    refs = vessels_resolve(keys=[(source, vid) for vid in latest])
-    vessels = Vessel.objects.in_bulk([ref.pk for ref in refs.values()])
-    changed: list[Vessel] = []
-    for vid, values in latest.items():
-        ref = refs.get((source, vid))
-        vessel = vessels.get(ref.pk) if ref else None
-        if vessel is None:
-            continue
-        dirty = False
-        for name, limit in (("name", 80), ("callsign", 20)):
-            if name in values and getattr(vessel, name) != str(values[name])[:limit]:
-                setattr(vessel, name, str(values[name])[:limit])
-                dirty = True
-        for name in ("imo", "ship_type"):
-            if name in values and getattr(vessel, name) != values[name]:
-                setattr(vessel, name, values[name])
-                dirty = True
-        if "destination" in values and vessel.extra.get("destination") != values["destination"]:
-            vessel.extra = {**vessel.extra, "destination": values["destination"]}
-            dirty = True
-        if dirty:
-            changed.append(vessel)
-    for vessel in changed:  # few per batch; save() keeps the audit trail of registry changes
-        vessel.save(update_fields=["name", "callsign", "imo", "ship_type", "extra"])
-    return len(changed)
-
-
-def vessel_positions_update(*, latest: Mapping[int, tuple[datetime, float, float, float | None, float | None]]) -> None:
-    """Move each vessel's last known position forward (never backward), one UPDATE per vessel changed."""
-    if not latest:
-        return
-    current = dict(Vessel.objects.filter(pk__in=list(latest)).values_list("pk", "last_seen"))
-    rows = []
-    for pk, (ts, lon, lat, sog, cog) in latest.items():
-        seen = current.get(pk, "missing")
-        if seen == "missing" or (seen is not None and seen >= ts):
-            continue
-        rows.append(Vessel(pk=pk, last_seen=ts, last_lon=lon, last_lat=lat, last_sog_kn=sog, last_cog_deg=cog))
-    if rows:
-        # bulk_update bypasses the audit trail on purpose: positions are not registry changes
-        Vessel.objects.bulk_update(rows, ["last_seen", "last_lon", "last_lat", "last_sog_kn", "last_cog_deg"], batch_size=500)
-
-
+# (the hot-path registry writes — look-up / create, static data, last positions — are in registry.py)
 def vessel_register(
     *, source: str, external_id: str, name: str = "", watch_group: str = "", owner: str = "", home_port: str = "",
     registered: bool = True,
@@ -1078,6 +964,8 @@ def ingest_run_add(*, run_id: int, counts: Mapping[str, Any], batch: bool = True
     stats = dict(run.stats)
     if batch:
         stats["batches_done"] = int(stats.get("batches_done", 0)) + 1
+    if counts.get("fixes"):  # fixes through the store step so far: the run's progress while it runs
+        stats["fixes_done"] = int(stats.get("fixes_done", 0)) + int(counts["fixes"])
     if counts.get("static_updates"):
         stats["static_updates"] = int(stats.get("static_updates", 0)) + int(counts["static_updates"])
     if stats.get("sealed") and run.status == IngestRun.Status.RUNNING and stats.get("batches_done", 0) >= int(stats.get("batches_sent", 0)):
