@@ -50,8 +50,13 @@ class Totals:
     warnings_updated: int = 0
     batches: int = 0
     errors: list[str] = field(default_factory=list)
+    #: progress: fixes through step 1 (stored, duplicate or refused), bytes of input read, input all read
+    processed: int = 0
+    bytes_read: int = 0
+    reading_done: bool = False
 
     def add_result(self, result: dict[str, Any]) -> None:
+        self.processed += int(result.get("fixes", 0))
         self.accepted += int(result.get("accepted", 0))
         self.stored += int(result.get("stored", 0))
         self.duplicates += int(result.get("duplicates", 0))
@@ -95,8 +100,10 @@ class Dispatcher:
     ``wait=False`` (uploads): :meth:`finish` sends the whole buffer as one task and returns.
     """
 
-    def __init__(self, *, run_id: int | None, totals: Totals, batch_size: int = DEFAULT_BATCH, wait: bool = True) -> None:
+    def __init__(self, *, run_id: int | None, totals: Totals, batch_size: int = DEFAULT_BATCH, wait: bool = True,
+                 progress: Callable[[Totals], None] | None = None) -> None:
         self.run_id = run_id
+        self.progress = progress
         self.totals = totals
         self.batch_size = max(1, batch_size)
         self.wait = wait
@@ -175,6 +182,8 @@ class Dispatcher:
             self._wait_detect()
             if new_keys:
                 self._detecting = self._delay(detect_fix_batch, self.run_id, new_keys)
+            if self.progress is not None:
+                self.progress(self.totals)
         self._wait_detect()
 
     def finish(self) -> Totals:
@@ -237,6 +246,9 @@ def _lines(path: Path) -> Iterator[str]:
 
 def _finish_run(run, totals: Totals, dispatcher: Dispatcher, quarantine: QuarantineSink, *, stats: dict | None = None) -> dict:
     quarantine.flush()
+    totals.reading_done = True
+    # the run's size, known now that the input is read: its progress shows on the API while it runs
+    services.ingest_run_progress(run_id=run.pk, stats={"fixes_total": totals.fixes})
     dispatcher.finish()
     if not dispatcher.wait:
         totals.accepted = totals.fixes  # stored / duplicates / warnings follow on the run as its task completes
@@ -264,14 +276,15 @@ def ais_lines_ingest(
 
     run = services.ingest_run_start(kind=kind, name=name, actor=actor)
     totals = Totals()
-    dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size)
+    dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size, progress=progress)
     quarantine = QuarantineSink(run_id=run.pk, totals=totals)
     decoder = AisStreamDecoder(source="ais")
     for i, line in enumerate(lines, start=1):
         totals.read += 1
+        totals.bytes_read += len(line)
         for item in decoder.feed(line, received_at):
             _route(item, totals, dispatcher, quarantine)
-        if progress is not None and i % 50_000 == 0:
+        if progress is not None and i % 1000 == 0:
             progress(totals)
     for item in decoder.flush():
         _route(item, totals, dispatcher, quarantine)
@@ -317,7 +330,7 @@ def ais_file_ingest(*, path: str | Path, received_at: datetime, batch_size: int 
 
 def positions_ingest(
     *, data: str | bytes, name: str, fmt: str | None = None, batch_size: int = DEFAULT_BATCH, wait: bool = True,
-    actor=None, default_source: str | None = None,
+    actor=None, default_source: str | None = None, progress: Callable[[Totals], None] | None = None,
 ) -> dict[str, Any]:
     """A Beidou / generic position batch (CSV or JSON) through the pipeline.
 
@@ -328,7 +341,7 @@ def positions_ingest(
 
     run = services.ingest_run_start(kind="positions", name=name, actor=actor)
     totals = Totals()
-    dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size, wait=wait)
+    dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size, wait=wait, progress=progress)
     quarantine = QuarantineSink(run_id=run.pk, totals=totals)
     if fmt == "json":
         items = parse_positions_json(data, default_source=default_source)

@@ -1,6 +1,7 @@
 """Small input/output serializers of the element-control API."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import DetectorSetting, Holiday, IngestRun, QuarantineRecord, Vessel, WatchEntry, Warning
@@ -64,14 +65,44 @@ class QuarantineSerializer(serializers.ModelSerializer):
 class IngestRunSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    progress = serializers.SerializerMethodField(help_text="运行中的进度：定位总数（读完输入后才知道）、已处理数、比例、每秒处理数、预计剩余秒数")
 
     class Meta:
         model = IngestRun
         fields = [
             "id", "kind", "kind_display", "name", "status", "status_display", "started_at", "finished_at", "read",
             "decoded", "accepted", "stored", "duplicates", "quarantined", "warnings_new", "warnings_updated", "stats",
-            "error",
+            "error", "progress",
         ]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "fixes_total": {"type": "integer", "nullable": True},
+                "fixes_done": {"type": "integer"},
+                "fraction": {"type": "number", "nullable": True},
+                "fixes_per_s": {"type": "number"},
+                "seconds_left": {"type": "number", "nullable": True},
+            },
+        }
+    )
+    def get_progress(self, run: IngestRun) -> dict:
+        from django.utils import timezone
+
+        total = run.stats.get("fixes_total")
+        done = int(run.stats.get("fixes_done", 0))
+        if run.status == IngestRun.Status.DONE and total is not None:
+            done = max(done, int(total))
+        end = run.finished_at or timezone.now()
+        elapsed = max((end - run.started_at).total_seconds(), 1e-3)
+        rate = done / elapsed
+        fraction = min(1.0, done / total) if total else (1.0 if total == 0 else None)
+        left = None
+        if total is not None and run.status == IngestRun.Status.RUNNING and rate > 0:
+            left = round(max(0, total - done) / rate, 1)
+        return {"fixes_total": total, "fixes_done": done, "fraction": fraction, "fixes_per_s": round(rate, 1),
+                "seconds_left": left}
 
 
 class WatchEntrySerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ._common import existing_file, print_totals
+from ._progress import IngestProgress
 
 
 class Command(BaseCommand):
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
+        parser.add_argument("--no-progress", action="store_true",
+                            help="no progress output (default: a bar on a terminal, a line every 10 s otherwise)")
+        parser.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                            help="seconds between progress lines when not on a terminal")
 
     def handle(self, *args, **opts):
         from apps.elements.ingest import ais_file_ingest
@@ -37,9 +42,10 @@ class Command(BaseCommand):
             if timezone.is_naive(received_at):
                 raise CommandError("--received-at 必须带时区，例如 2021-03-20T02:00:00+08:00")
 
-        def progress(t):
-            if not opts["json"]:
-                self.stderr.write(f"… {t.read} lines, {t.fixes} fixes")
-
-        totals = ais_file_ingest(path=path, received_at=received_at, batch_size=opts["batch_size"], progress=progress)
+        progress = IngestProgress(total_bytes=path.stat().st_size, stream=self.stderr._out,
+                                  enabled=not opts["no_progress"], every_s=opts["progress_every"])
+        try:
+            totals = ais_file_ingest(path=path, received_at=received_at, batch_size=opts["batch_size"], progress=progress)
+        finally:
+            progress.close(progress.last_totals)
         print_totals(self, totals, as_json=opts["json"])
