@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.ops
 from pyproj import Transformer
 from shapely.geometry import Point, mapping, shape
 
@@ -57,6 +58,8 @@ DISTRICTS_GCJ = HERE / "ningbo_districts_gcj02.geojson"
 COUNTY_WGS = HERE / "xiangshan_county_wgs84.geojson"
 GEOFENCES = HERE / "demo_geofences.geojson"
 CHECKPOINTS = HERE / "demo_checkpoints.geojson"
+DISTRICTS_WGS = HERE / "ningbo_districts_wgs84.geojson"
+TOWNSHIPS = HERE / "townships_labels.geojson"
 TIDE_CONSTANTS = HERE / "tides" / "kanmen.json"
 TIDE_DEMO_TABLE = HERE / "tides" / "kanmen_predicted_demo.csv"
 
@@ -70,6 +73,19 @@ TIDE_DEMO_START = datetime(2026, 11, 1, tzinfo=UTC)
 TIDE_DEMO_END = datetime(2028, 1, 1, tzinfo=UTC)
 
 NOTE = "示意位置，非实测"
+DISTRICT_SIMPLIFY_DEG = 0.0005  # ~50 m: enough for a base map at county zooms
+TOWNSHIP_INLAND_M = 300.0
+TOWNSHIP_NOTE = "镇乡（街道）名称标注位置为约略示意，仅用于地图标注"
+#: The county's 18 townships and subdistricts (names real), with label points hand-placed
+#: from general map knowledge (approximate, a few km; labels only, never used for judging).
+TOWNSHIP_LABELS: tuple[tuple[str, float, float], ...] = (
+    ("丹东街道", 121.900, 29.490), ("丹西街道", 121.835, 29.462), ("爵溪街道", 121.950, 29.455),
+    ("西周镇", 121.720, 29.550), ("墙头镇", 121.800, 29.520), ("黄避岙乡", 121.780, 29.580),
+    ("东陈乡", 121.860, 29.560), ("涂茨镇", 121.930, 29.520), ("大徐镇", 121.730, 29.460),
+    ("泗洲头镇", 121.720, 29.380), ("贤庠镇", 121.800, 29.400), ("茅洋乡", 121.800, 29.330),
+    ("晓塘乡", 121.880, 29.330), ("新桥镇", 121.770, 29.270), ("定塘镇", 121.850, 29.230),
+    ("石浦镇", 121.930, 29.210), ("鹤浦镇", 121.940, 29.110), ("高塘岛乡", 121.830, 29.075),
+)
 COORD_DECIMALS = 6  # ~0.1 m
 
 _to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32651", always_xy=True)
@@ -238,6 +254,58 @@ def build_county_wgs84(w: Writer, county: dict[str, Any], county_wgs: Any) -> No
     w.text(COUNTY_WGS, _dumps(doc))
 
 
+def build_districts_wgs84(w: Writer) -> None:
+    """The other Ningbo districts in WGS84, simplified to ~50 m: the base map's neighbouring land."""
+    districts = json.loads(DISTRICTS_GCJ.read_text(encoding="utf-8"))
+    features = []
+    for f in districts["features"]:
+        props = f["properties"]
+        if props.get("adcode") == XIANGSHAN_ADCODE:
+            continue
+        geom = _gcj_geom_to_wgs(shape(f["geometry"])).simplify(DISTRICT_SIMPLIFY_DEG, preserve_topology=True)
+        label = geom.representative_point()
+        gj = mapping(geom)
+        features.append({
+            "type": "Feature",
+            "properties": {"adcode": props.get("adcode"), "name": props.get("name"),
+                           "label": [round(label.x, 5), round(label.y, 5)]},
+            "geometry": {"type": gj["type"], "coordinates": _round_coords(gj["coordinates"], 5)},
+        })
+    doc = {
+        "type": "FeatureCollection",
+        "name": "ningbo_districts_wgs84",
+        "datum": "WGS84 (EPSG:4326)",
+        "derived_from": "ningbo_districts_gcj02.geojson via apps.elements.domain.datum.gcj02_to_wgs84, "
+                        f"Xiangshan removed, simplified to {DISTRICT_SIMPLIFY_DEG} deg",
+        "features": features,
+    }
+    w.text(DISTRICTS_WGS, _dumps(doc))
+
+
+def build_township_labels(w: Writer, county_wgs: Any) -> None:
+    """Label points of the county's townships (approximate, for map labels only).
+
+    Each hand-placed point is moved onto land (the nearest point of the county polygon,
+    pulled 300 m inland) if it fell in the sea of the simplified outline.
+    """
+    land_utm = _utm(county_wgs)
+    inner = land_utm.buffer(-TOWNSHIP_INLAND_M)
+    features = []
+    for name, lon, lat in TOWNSHIP_LABELS:
+        x, y = _to_utm.transform(lon, lat)
+        pt = Point(x, y)
+        if not inner.contains(pt):
+            pt = shapely.ops.nearest_points(inner, pt)[0]
+        plon, plat = _point_wgs(pt.x, pt.y)
+        features.append({
+            "type": "Feature",
+            "properties": {"name": name, "kind": "township", "illustrative": True, "note": TOWNSHIP_NOTE},
+            "geometry": {"type": "Point", "coordinates": [plon, plat]},
+        })
+    doc = {"type": "FeatureCollection", "name": "townships_labels", "datum": "WGS84 (EPSG:4326)", "features": features}
+    w.text(TOWNSHIPS, _dumps(doc))
+
+
 def coastline_utm(county_wgs: Any, others_wgs: Any) -> Any:
     """County boundary minus its borders with the other districts, in UTM metres."""
     boundary = _utm(county_wgs.boundary)
@@ -373,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     build_county_wgs84(w, county, county_wgs)
     placed = build_geofences(w, county_wgs, others)
     build_checkpoints(w, county_wgs, others, placed)
+    build_districts_wgs84(w)
+    build_township_labels(w, county_wgs)
     build_tide_demo_table(w)
     if w.stale:
         for p in w.stale:

@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.platform",
+                "apps.core.context_processors.map_config",
             ],
         },
     },
@@ -252,6 +253,15 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 FIX_RETENTION_DAYS = env.int("FIX_RETENTION_DAYS", default=180)
 PATROL_WINDOW_BEFORE_MIN = env.int("PATROL_WINDOW_BEFORE_MIN", default=120)
 PATROL_WINDOW_AFTER_MIN = env.int("PATROL_WINDOW_AFTER_MIN", default=120)
+# The base map's tile service (天地图 intranet, a county GIS XYZ/WMTS-KVP URL template with
+# {z}/{x}/{y} and optional {s}); empty: the local base map drawn from geodata/ alone.
+# See docs/operations.md "Base map".
+MAP_TILES = {
+    "url": env("MAP_TILE_URL", default=""),
+    "attribution": env("MAP_TILE_ATTRIBUTION", default=""),
+    "max_zoom": env.int("MAP_TILE_MAX_ZOOM", default=18),
+    "subdomains": env("MAP_TILE_SUBDOMAINS", default=""),
+}
 NOTIFICATION_BACKENDS = env.list(
     "NOTIFICATION_BACKENDS", default=["apps.core.notify.LogBackend", "apps.notifications.backend.GatewayBackend"]
 )

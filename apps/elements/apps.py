@@ -57,6 +57,13 @@ class ElementsConfig(AppConfig):
         post_save.connect(vessel_changed, sender=models.Vessel, dispatch_uid="elements-ctx-vessel")
         post_delete.connect(changed, sender=models.Vessel, dispatch_uid="elements-ctx-vessel-del")
 
+        from apps.core.basemap import register_places
+
+        from .places import checkpoint_places, geofence_places
+
+        register_places("geofences", geofence_places, public=True)
+        register_places("checkpoints", checkpoint_places)
+
         schedule = settings.CELERY_BEAT_SCHEDULE
         schedule.setdefault("elements.fix_retention", {"task": "elements.fix_retention", "schedule": 6 * 3600.0})
         schedule.setdefault(

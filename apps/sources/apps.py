@@ -48,7 +48,12 @@ class SourcesConfig(AppConfig):
         )
 
         # one-click dispatch (enforcement): suspicious field reports and market findings
+        from apps.core.basemap import register_places
         from apps.enforcement.services import register_subject_type
+
+        from .places import sensor_places
+
+        register_places("sensors", sensor_places)
 
         register_subject_type("grid_report", "sources.GridReport", label=pgettext_lazy("dispatch subject", "网格上报"))
         register_subject_type("market_finding", "sources.MarketFinding", label=pgettext_lazy("dispatch subject", "行业监管发现"))

@@ -73,7 +73,8 @@ def test_dashboard_is_offline_and_wall_layout_is_selectable(client, users):
     html = client.get("/cockpit/dashboard/?layout=wall").content.decode()
     assert "cockpit wall" in html
     assert "/static/vendor/leaflet/leaflet.js" in html and "/static/vendor/echarts/echarts.min.js" in html
-    assert "cdn" not in html.lower() and "tile" not in html.lower()
+    assert "cdn" not in html.lower() and "https://" not in html and "http://" not in html
+    assert '"tiles": null' in html  # no tile service configured: the local base map only
     assert "warning.new" in html and "task.changed" in html  # the live events the page listens to
 
 

@@ -113,7 +113,7 @@ def test_cockpit_live_warning_and_screenshots(users, login_page, live_server_url
     # The pipeline's write: one red idle-pier landing (the worker auto-dispatches it to the departments).
     warning = _raise_in_pipeline_thread(pier, boat, now)
 
-    marker = page.locator(f'.ck-wmark[data-warning-id="{warning.pk}"]')
+    marker = page.locator(f'.xs-lmark[data-warning-id="{warning.pk}"]')
     expect(marker).to_be_visible(timeout=TIMEOUT_MS)
     expect(marker).to_have_attribute("data-level", "red")
     expect(total).to_have_text("1", timeout=TIMEOUT_MS)
@@ -147,7 +147,7 @@ def test_cockpit_live_warning_and_screenshots(users, login_page, live_server_url
     # The laptop layout.
     laptop_page = login_page(users["commander"], viewport={"width": 1366, "height": 768})
     laptop_page.goto(f"{live_server_url}/cockpit/dashboard/")
-    expect(laptop_page.locator(f'.ck-wmark[data-warning-id="{warning.pk}"]')).to_be_visible(timeout=TIMEOUT_MS)
+    expect(laptop_page.locator(f'.xs-lmark[data-warning-id="{warning.pk}"]')).to_be_visible(timeout=TIMEOUT_MS)
     expect(laptop_page.locator('[data-counter="warnings.open_total"]')).to_have_text("1", timeout=TIMEOUT_MS)
     assert laptop_page.evaluate("document.body.classList.contains('wall')") is False
     assert laptop_page.evaluate("document.documentElement.scrollHeight") <= 768

@@ -1,4 +1,4 @@
-// Decision cockpit: the live map (Leaflet, no tiles), the counters and the charts (ECharts).
+// Decision cockpit: the live map (the shared XSMap base map), the counters and the charts (ECharts).
 // Pushes only say that something changed: the page reloads /api/cockpit/summary/ (and the map
 // when the change is on it) and everything on every (re)connect. REST stays the source of truth.
 (function () {
@@ -171,39 +171,31 @@
   }
 
   // ------------------------------------------------------------------ map
-  const map = L.map("ck-map", { attributionControl: false, zoomSnap: 0.25, preferCanvas: false });
-  map.setView([29.35, 121.9], 10);
+  // The shared base map (static/js/map.js): land, sea, townships, labelled places, offline.
+  const map = XSMap.create(document.getElementById("ck-map"), {
+    theme: WALL ? "dark" : "light", fit: "county", view: [29.35, 121.9, 10],
+    onPlace: (p) => { if (p.kind in KIND_COLOURS) { const g = (state.map && state.map.geofences || []).find((x) => x.name === p.name); if (g) openDetail("geofence", g.id); } },
+    legend: [
+      ...Object.entries(LEVEL_COLOURS).map(([level, colour]) => ({ colour, label: interpolate(gettext("%s预警"), [LEVEL_LABELS[level]]) })),
+      { colour: "#2c7be5", label: gettext("登记船舶") }, { colour: "#8b5cf6", label: gettext("未登记船舶") },
+      { colour: "#ff8c42", label: gettext("船舶轨迹"), shape: "line" }, { colour: "#20c997", label: gettext("巡查打卡") },
+      { colour: FACILITY_COLOURS.ok, label: gettext("设施正常") }, { colour: FACILITY_COLOURS.down, label: gettext("设施故障") },
+    ],
+  });
   const canvas = L.canvas({ padding: 0.3 });
   const layers = {
-    boundary: L.layerGroup().addTo(map),
     geofences: L.layerGroup().addTo(map),
     tracks: L.layerGroup().addTo(map),
     facilities: L.layerGroup().addTo(map),
     vessels: L.layerGroup().addTo(map),
     checkins: L.layerGroup().addTo(map),
-    warnings: L.layerGroup().addTo(map),
+    warnings: XSMap.cluster().addTo(map),  // ten warnings on five spots: one marker per spot with the count
     highlight: L.layerGroup().addTo(map),
   };
   L.control.layers(null, {
     [gettext("电子围栏")]: layers.geofences, [gettext("船舶轨迹")]: layers.tracks, [gettext("船舶")]: layers.vessels,
     [gettext("防范设施")]: layers.facilities, [gettext("巡查打卡")]: layers.checkins, [gettext("预警")]: layers.warnings,
   }, { collapsed: !WALL, position: "topleft" }).addTo(map);
-  L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
-
-  async function loadBoundary() {
-    try {
-      const gj = await XS.api("/api/cockpit/boundary/");
-      const lyr = L.geoJSON(gj, {
-        interactive: false,
-        style: { color: WALL ? "#5fa8ff" : "#2b5d8c", weight: 1.5, fillColor: WALL ? "#173657" : "#f4efe2", fillOpacity: WALL ? 0.85 : 0.9 },
-      });
-      layers.boundary.clearLayers();
-      layers.boundary.addLayer(lyr);
-      map.fitBounds(lyr.getBounds(), { padding: [12, 12] });
-    } catch (e) {
-      console.error(e);
-    }
-  }
 
   function geofenceStyle(g) {
     const colour = KIND_COLOURS[g.kind] || "#555";
@@ -255,10 +247,7 @@
     });
     layers.warnings.clearLayers();
     d.warnings.forEach((w) => {
-      const m = L.marker([w.lat, w.lon], {
-        zIndexOffset: (LEVEL_RANK[w.level] || 0) * 1000,
-        icon: L.divIcon({ className: "", html: `<span class="ck-wmark ${esc(w.level)}" data-warning-id="${w.id}" data-level="${esc(w.level)}"></span>`, iconSize: [18, 18] }),
-      });
+      const m = XSMap.levelMarker(w.lat, w.lon, w.level, { "warning-id": w.id, level: w.level });
       m.bindTooltip(`${esc(interpolate(gettext("%s预警"), [w.level_label]))} · ${esc(w.kind_label)}${w.geofence ? " · " + esc(w.geofence) : ""}`);
       m.on("click", () => openDetail("warning", w.id));
       layers.warnings.addLayer(m);
@@ -383,7 +372,9 @@
       XS.beep();
     }
   }));
+  let reconnect = false;  // the first connection follows the page's own first load: no second fetch
   XSLive.on("connected", () => {
+    if (!reconnect) { reconnect = true; return; }
     schedule({ summary: true, map: true });
     loadTrends();
     loadTide();
@@ -399,7 +390,6 @@
     map.invalidateSize();
   });
 
-  loadBoundary();
   loadSummary();
   loadMap();
   loadTrends();

@@ -1,11 +1,16 @@
-// A warning's evidence on a small map (no tile layer: the geofence and the fixes only), and the replay check.
+// A warning's evidence on the shared base map (static/js/map.js): the geofence and the fixes, and the replay check.
 (function () {
   "use strict";
   document.querySelectorAll("[data-ts]").forEach((el) => { el.textContent = XS.fmtTime(el.dataset.ts); });
   const data = JSON.parse(document.getElementById("map-data").textContent);
   const el = document.getElementById("evidence-map");
-  if (window.L && el) {
-    const map = L.map(el, { zoomControl: true, attributionControl: false });
+  if (window.XSMap && el) {
+    const colours = ["#0b5394", "#f46036", "#2e7d32", "#6a1b9a"];
+    const vesselNames = [...new Set((data.fixes || []).map((f) => f.vessel))];
+    const map = XSMap.create(el, {
+      legend: [{ colour: "#d7263d", label: gettext("电子围栏"), shape: "area" }]
+        .concat(vesselNames.map((v, i) => ({ colour: colours[i % colours.length], label: v, shape: "line" }))),
+    });
     const layers = [];  // built first, added once the map has a view (Leaflet needs one to draw)
     if (data.geofence) {
       layers.push(L.geoJSON(data.geofence, { style: { color: "#d7263d", weight: 2, fillOpacity: 0.15 } })
@@ -13,7 +18,6 @@
     }
     const byVessel = {};
     (data.fixes || []).forEach((f) => { (byVessel[f.vessel] = byVessel[f.vessel] || []).push(f); });
-    const colours = ["#0b5394", "#f46036", "#2e7d32", "#6a1b9a"];
     Object.keys(byVessel).forEach((v, i) => {
       const colour = colours[i % colours.length];
       layers.push(L.polyline(byVessel[v].map((f) => [f.lat, f.lon]), { color: colour, weight: 2 }));
@@ -28,7 +32,6 @@
     if (bounds && bounds.isValid()) map.fitBounds(bounds.pad(0.3), { maxZoom: 16 });
     else map.setView([29.2, 121.9], 9);
     group.addTo(map);
-    el.dataset.ready = "1";
   }
   const btn = document.getElementById("replay");
   const out = document.getElementById("replay-result");

@@ -1,19 +1,12 @@
 // The county map for the tip form (pick a point) and the staff detail page (show the point).
-// Vendored Leaflet, no tile layer: only the county outline from the server, so it works offline.
+// The shared base map (static/js/map.js): land, sea, township and pier names, offline.
 (function () {
   "use strict";
-  if (!window.L) return;
-  const outline = { color: "#0b5394", weight: 1.5, fillColor: "#cfe3f7", fillOpacity: 0.6 };
+  if (!window.XSMap) return;
 
   async function baseMap(el) {
-    const map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([29.35, 121.9], 9);
-    el.style.background = "#e8f1f8"; // the sea
-    el._xsMap = map; // for tests and page scripts
-    try {
-      const res = await fetch(el.dataset.geojson, { credentials: "same-origin" });
-      const layer = L.geoJSON(await res.json(), { style: outline, interactive: false }).addTo(map);
-      map.fitBounds(layer.getBounds(), { padding: [8, 8] });
-    } catch (e) { /* outline missing: the map still takes a click */ }
+    const map = XSMap.create(el, { fit: "county" });
+    await map.xsReady; // base missing: the map still takes a click
     return map;
   }
 
