@@ -174,7 +174,32 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# Delivery (docs/operations.md, "Delivery guarantees"): every task is idempotent, so a task is
+# acknowledged only after it has run (acks_late) and put back when the process running it dies
+# (reject_on_worker_lost): at-least-once, never at-most-once. A message taken by a worker that
+# died as a whole comes back after the Redis visibility timeout; live workers keep the messages
+# they hold from timing out (heartbeat, xiangshan/celery.py), so the timeout can be seconds.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TRACK_STARTED = True  # producers see which worker runs a batch (lost-batch check, ingest.py)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more than it runs: less to redeliver after a crash
+CELERY_VISIBILITY_TIMEOUT_S = env.int("CELERY_VISIBILITY_TIMEOUT_S", default=30)
+CELERY_UNACKED_HEARTBEAT_S = max(1, CELERY_VISIBILITY_TIMEOUT_S // 4)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": 2,  # look for timed-out messages every 2 s (default: 100 s)
+    "unacked_restore_throttle": 1,
+    "socket_timeout": 30,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5, "socket_keepalive": True, "health_check_interval": 10}
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True  # Redis restarting: results are written once it is back
+CELERY_RESULT_BACKEND_MAX_RETRIES = 20
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # workers wait for the broker however long it is away
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # their ack would be lost: they run again
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic jobs in its AppConfig.ready
 

@@ -112,6 +112,7 @@ class Dispatcher:
         self.statics: list[dict] = []
         self.sent = 0
         self._detecting = None  # the step-2 task of the previous slice, still running
+        self._judged_upto: int | None = None  # the hand-off mark the last step 2 was sent up to
 
     # ---------------------------------------------------------------- input
     def add_fix(self, fix: PositionFix) -> None:
@@ -172,16 +173,17 @@ class Dispatcher:
                 self._delay(store_fix_batch, self.run_id, p, parts.get(p, []), static_parts.get(p, []))
                 for p in sorted(set(parts) | set(static_parts))
             ]
-            new_keys: list = []
+            upto = None
             for res in pending:
                 counts = self._get(res, "入库批次") if res is not None else None
                 if counts:
-                    if counts.get("new_key"):
-                        new_keys.append(counts["new_key"])
+                    if counts.get("handoff") is not None:
+                        upto = max(upto or 0, int(counts["handoff"]))
                     self.totals.add_result(counts)
             self._wait_detect()
-            if new_keys:
-                self._detecting = self._delay(detect_fix_batch, self.run_id, new_keys)
+            if upto is not None and upto != self._judged_upto:  # new marks (this slice's, or left by a crash)
+                self._judged_upto = upto
+                self._detecting = self._delay(detect_fix_batch, self.run_id, upto)
             if self.progress is not None:
                 self.progress(self.totals)
         self._wait_detect()

@@ -247,6 +247,25 @@ class IngestRun(models.Model):
         return sum(self.quarantined.values())
 
 
+class FixHandoff(models.Model):
+    """Fixes stored but not judged yet: the durable hand-off from the store step to the detect step.
+
+    Written in the same transaction as the fixes it names (so a stored fix always has its
+    mark), drained by the single-flight detect step and deleted in the detect step's own
+    transaction (so a crash on either side leaves the mark for the next detect step).
+    ``fixes`` holds the fixes in wire form (``convert.fix_to_wire``).
+    """
+
+    run = models.ForeignKey(IngestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    fixes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("待研判船位")
+        verbose_name_plural = _("待研判船位")
+
+
 class QuarantineRecord(models.Model):
     """Input that was refused (garbled sentence, bad checksum, impossible position ...), kept with its reason."""
 

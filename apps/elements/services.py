@@ -764,23 +764,22 @@ def warning_upsert(*, event) -> Warning:
 # ------------------------------------------------------------------------------ the batch steps
 def fix_batch_store(
     *, run_id: int | None, partition: int, fixes: Sequence[list], statics: Sequence[dict] = (), count_batch: bool = True,
-    stash_new: bool = False,
 ) -> dict[str, Any]:
     """Step 1 of a slice, one task per partition, in parallel: check, register, store once.
 
     Plausibility against each vessel's last accepted fix (kept in Redis / the process per
     vessel) -> registry (one look-up; vessels missing from it are registered as unknown) ->
-    insert once -> the vessel's last position. Returns the counts and, in ``new``, the fixes
-    that were stored for the first time (wire form): only those go on to the detectors, so a
-    re-sent batch or a re-ingested file feeds no fix to the detectors twice. With
-    ``stash_new`` they are parked in Redis and ``new_key`` names them (task results stay small).
+    insert once -> the vessel's last position. The fixes stored for the first time (only
+    those go on to the detectors, so a re-sent batch or a re-ingested file feeds no fix to the
+    detectors twice) are marked "to be judged" in the same transaction (``handoff.py``);
+    ``handoff`` in the result is the newest mark this step saw, the bound of the detect step.
     """
-    from . import fixstore, state
+    from . import fixstore, handoff, state
     from .convert import fix_to_wire, wire_to_fix, wire_to_static
 
     parsed = [wire_to_fix(w) for w in fixes]
     counts: dict[str, Any] = {"fixes": len(parsed), "accepted": 0, "stored": 0, "duplicates": 0, "quarantined": {},
-                              "static_updates": 0, "new": []}
+                              "static_updates": 0, "handoff": None}
     with state.partition_lock(partition):
         tracker = state.LastFixTracker()
         accepted, refused = tracker.screen(parsed, now=timezone.now())
@@ -809,43 +808,42 @@ def fix_batch_store(
                 if cur is None or f.ts > cur[0]:
                     latest[r[0]] = (f.ts, f.lon, f.lat, f.sog_kn, f.cog_deg)
             vessel_positions_update(latest=latest)
+            handoff.put(run_id=run_id, fixes=[fix_to_wire(row_fix[(r[0], r[1])]) for r in new_rows])
+            counts["handoff"] = handoff.newest()
             if run_id is not None:
                 ingest_run_add(run_id=run_id, counts={**counts, "stored": len(new_rows),
                                                       "duplicates": len(accepted) - len(new_rows)}, batch=count_batch)
         tracker.commit()
     counts["stored"] = len(new_rows)
     counts["duplicates"] = len(accepted) - len(new_rows)
-    new = [fix_to_wire(row_fix[(r[0], r[1])]) for r in new_rows]
-    if stash_new:
-        counts.pop("new")
-        counts["new_key"] = state.stash(new)
-    else:
-        counts["new"] = new
     return counts
 
 
-def fix_batch_detect(
-    *, run_id: int | None, fixes: Sequence[list] = (), stash_keys: Sequence[str] = (), count_batch: bool = True
-) -> dict[str, Any]:
+def fix_batch_detect(*, run_id: int | None, upto: int | None = None, count_batch: bool = True) -> dict[str, Any]:
     """Step 2 of a slice, one task for all partitions: detectors, score, warnings.
 
-    Takes the new fixes of a time slice of *all* vessels together, so that the rules that
-    pair vessels (rendezvous, scout boat, repeat visits by a group, vehicle cross-check)
-    see them in time order. Runs under the pipeline lock; the pipeline state is written
-    back only after the warnings have committed, so a failed run leaves it untouched.
+    Takes the fixes marked "to be judged" (``handoff.py``) up to the mark ``upto`` — the new
+    fixes of a time slice of *all* vessels together, plus any a crashed step left behind —
+    so that the rules that pair vessels (rendezvous, scout boat, repeat visits by a group,
+    vehicle cross-check) see them in time order. Runs under the pipeline lock; the marks are
+    deleted in the same transaction as the warnings, and the pipeline state is written back
+    only after that transaction has committed, so a failed run leaves both untouched.
     """
-    from . import state
+    from . import handoff, state
     from .convert import wire_to_fix
     from .runtime import live_pipeline
 
-    parsed = [wire_to_fix(w) for w in [*fixes, *state.unstash(list(stash_keys))]]
-    counts: dict[str, Any] = {"detected": len(parsed), "warnings_new": 0, "warnings_updated": 0}
+    counts: dict[str, Any] = {"detected": 0, "warnings_new": 0, "warnings_updated": 0}
     store = state.BufferedStateStore()
     try:
         with state.pipeline_lock():
             with transaction.atomic():
+                marks, wire = handoff.take(upto=upto)
+                parsed = sorted((wire_to_fix(w) for w in wire), key=lambda f: (f.ts, f.vessel_id))
+                counts["detected"] = len(parsed)
                 pipeline = live_pipeline(store)
                 _upsert_all(pipeline.process(parsed), counts)
+                handoff.done(marks)
                 if run_id is not None:
                     ingest_run_add(run_id=run_id, counts=counts, batch=count_batch)
             store.commit()
@@ -881,17 +879,17 @@ def fix_batch_process(*, run_id: int | None, fixes: Sequence[list], statics: Seq
         parts: dict[int, list] = {}
         for w in ordered[i : i + slice_size]:
             parts.setdefault(state.partition_of(w[1], n), []).append(w)
-        new: list = []
+        upto = None
         for p, part in sorted(parts.items()):
             r = fix_batch_store(run_id=run_id, partition=p, fixes=part, statics=statics if first else (),
                                 count_batch=False)
             first = False
-            new.extend(r["new"])
+            upto = max((m for m in (upto, r["handoff"]) if m is not None), default=None)
             for k in ("fixes", "accepted", "stored", "duplicates"):
                 totals[k] += r[k]
             totals["quarantined"].update(r["quarantined"])
-        if new:
-            d = fix_batch_detect(run_id=run_id, fixes=new, count_batch=False)
+        if upto is not None:
+            d = fix_batch_detect(run_id=run_id, upto=upto, count_batch=False)
             totals["detected"] += d["detected"]
             totals["warnings_new"] += d["warnings_new"]
             totals["warnings_updated"] += d["warnings_updated"]

@@ -28,6 +28,7 @@ leaves the state as it was and its retry sees the same state.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import zlib
 from collections.abc import Collection, Iterator, Mapping
@@ -41,6 +42,10 @@ from .domain.pipeline import State, state_from_dict
 
 KEY_PREFIX = "xs:el:st:"
 LOCK_PREFIX = "xs:el:lock:"
+#: Time to live of a pipeline lock in Redis; renewed while its holder runs (see :func:`held`).
+LOCK_TTL_S = 15.0
+
+log = logging.getLogger(__name__)
 
 
 class LockTimeout(RuntimeError):
@@ -177,10 +182,12 @@ _local_guard = threading.Lock()
 
 
 @contextmanager
-def held(name: str, *, timeout_s: float = 300.0, wait_s: float = 60.0) -> Iterator[None]:
+def held(name: str, *, timeout_s: float = LOCK_TTL_S, wait_s: float = 60.0) -> Iterator[None]:
     """Hold the named lock (Redis in production, a thread lock on the embedded default).
 
-    ``timeout_s`` bounds how long a crashed holder can keep it; ``wait_s`` how long to wait.
+    In Redis the lock lives ``timeout_s`` and a small thread renews it every third of that
+    while its holder runs, so a holder that dies (SIGKILL, lost machine) blocks the others for
+    at most ``timeout_s``, however long a healthy holder works. ``wait_s`` bounds the wait.
     """
     client = redis_client()
     if client is None:
@@ -196,21 +203,34 @@ def held(name: str, *, timeout_s: float = 300.0, wait_s: float = 60.0) -> Iterat
     lock = client.lock(LOCK_PREFIX + name, timeout=timeout_s, blocking_timeout=wait_s, thread_local=False)
     if not lock.acquire():
         raise LockTimeout(name)
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew, args=(lock, stop, timeout_s / 3), name=f"lock-{name}", daemon=True)
+    renewer.start()
     try:
         yield
     finally:
+        stop.set()
+        renewer.join()
         try:
             lock.release()
-        except Exception:  # expired meanwhile: nothing to release
+        except Exception:  # expired meanwhile (or Redis is gone): nothing to release
             pass
 
 
+def _renew(lock, stop: threading.Event, every_s: float) -> None:
+    while not stop.wait(every_s):
+        try:
+            lock.reacquire()  # back to the full time to live
+        except Exception:  # lost (expired, Redis restarted): the holder's transaction still guards the data
+            log.warning("lock %s could not be renewed", lock.name, exc_info=True)
+
+
 def partition_lock(partition: int):
-    return held(f"partition:{partition}", timeout_s=240.0, wait_s=120.0)
+    return held(f"partition:{partition}", wait_s=120.0)
 
 
 def pipeline_lock():
-    return held("pipeline", timeout_s=240.0, wait_s=120.0)
+    return held("pipeline", wait_s=120.0)
 
 
 def describe() -> dict[str, Any]:
@@ -275,34 +295,3 @@ def state_clear() -> None:
     backend = kv_backend()
     backend.clear(KEY_PREFIX)
     backend.clear(LAST_PREFIX)
-    backend.clear("xs:el:stash:")
-
-
-# ------------------------------------------------------------------------------ hand-over between steps
-STASH_PREFIX = "xs:el:stash:"
-STASH_TTL_S = 3 * 3600
-
-
-def stash(items: list) -> str | None:
-    """Park a list (the new fixes of a store step) for the detect step; returns its key."""
-    if not items:
-        return None
-    import uuid
-
-    key = STASH_PREFIX + uuid.uuid4().hex
-    kv_backend().mset({key: json.dumps(items, separators=(",", ":"))}, STASH_TTL_S)
-    return key
-
-
-def unstash(keys: list[str]) -> list:
-    """The lists parked under ``keys``, concatenated (missing keys: expired, nothing to do)."""
-    keys = [k for k in keys if k]
-    if not keys:
-        return []
-    out: list = []
-    backend = kv_backend()
-    for value in backend.mget(keys):
-        if value is not None:
-            out.extend(json.loads(value))
-    backend.delete(keys)
-    return out

@@ -1,32 +1,38 @@
 """Celery tasks of element control: plain data or ids in, a service call, counts out.
 
-All are idempotent (fixes and captures are stored once and only new ones reach the
-detectors), so they retry safely on transient failures.
+All are idempotent (fixes and captures are stored once, a fix is judged once through the
+hand-off marks of ``handoff.py``), so they are acknowledged late and run again after a
+worker dies (settings ``CELERY_TASK_ACKS_LATE`` / ``CELERY_TASK_REJECT_ON_WORKER_LOST``,
+see docs/operations.md), and retry with backoff when the database or Redis is briefly away.
 """
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .state import LockTimeout
 
-_RETRY = dict(autoretry_for=(LockTimeout, OperationalError), retry_backoff=1, retry_backoff_max=30, max_retries=6)
+#: Transient failures: a lock held too long, PostgreSQL or Redis restarting.
+TRANSIENT = (LockTimeout, OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+_RETRY = dict(autoretry_for=TRANSIENT, retry_backoff=1, retry_backoff_max=30, max_retries=8)
 
 
 @shared_task(name="elements.store_fix_batch", acks_late=True, **_RETRY)
 def store_fix_batch(run_id: int | None, partition: int, fixes: list, statics: list | None = None) -> dict:
-    """Step 1 of a slice for one partition: check, register, store once; returns the new fixes."""
+    """Step 1 of a slice for one partition: check, register, store once, mark the new fixes "to be judged"."""
     from .services import fix_batch_store
 
-    return fix_batch_store(run_id=run_id, partition=partition, fixes=fixes, statics=statics or (), stash_new=True)
+    return fix_batch_store(run_id=run_id, partition=partition, fixes=fixes, statics=statics or ())
 
 
 @shared_task(name="elements.detect_fix_batch", acks_late=True, **_RETRY)
-def detect_fix_batch(run_id: int | None, stash_keys: list) -> dict:
-    """Step 2 of a slice, all partitions together: detectors, score, warnings (new fixes parked by step 1)."""
+def detect_fix_batch(run_id: int | None, upto: int | None = None) -> dict:
+    """Step 2 of a slice, all partitions together: judge the marked fixes up to mark ``upto``."""
     from .services import fix_batch_detect
 
-    return fix_batch_detect(run_id=run_id, stash_keys=stash_keys)
+    return fix_batch_detect(run_id=run_id, upto=upto)
 
 
 @shared_task(name="elements.process_fix_upload", acks_late=True, **_RETRY)
