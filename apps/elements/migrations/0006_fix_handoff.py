@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elements', '0004_detector_settings_by_area'),
+        ('elements', '0005_radar_targets'),
     ]
 
     operations = [
