@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "apps.enforcement.models.Task.State",
         "CaseStatusEnum": "apps.enforcement.models.Case.Status",
         "FacilityKindEnum": "apps.sources.models.FacilityKind",
+        "NotificationChannelKindEnum": "apps.notifications.models.Channel.Kind",
         "SensorEventKindEnum": "apps.sources.models.SensorEvent.Kind",
         "ElementKindEnum": "apps.intel.models.Element.Kind",
         "LinkKindEnum": "apps.intel.models.Link.Kind",
@@ -318,5 +319,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    # urllib3 logs request URLs at DEBUG, and robot webhook URLs carry their tokens: never below WARNING
+    "loggers": {"daphne": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from apps.core.models import Department
 from apps.elements.models import COORD_SCALE, Geofence, StoredFix, TideStation, Vessel, Warning
 from apps.enforcement.models import DISPOSAL_ORDER, Case, DisposalStep, SeizedGoods, Task
+from apps.notifications.selectors import delivery_rates
 from apps.reporting.models import Reward, Tip
 from apps.sources.models import Checkin, Facility, GridTeam, PatrolPlan, RepairTask
 
@@ -229,6 +230,7 @@ def cockpit_summary(*, now: datetime | None = None, days: int = 30) -> dict[str,
         "patrol": _patrol_summary(now=now, since=since),
         "facilities": _facilities_summary(),
         "vessels": {"seen_6h": Vessel.objects.filter(last_seen__gte=now - timedelta(hours=MAP_VESSEL_HOURS)).count()},
+        "notifications": delivery_rates(since=since, now=now),
     }
 
 

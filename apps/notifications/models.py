@@ -30,6 +30,15 @@ class Route(models.TextChoices):
 ROUTE_LADDER = [Route.INBOX, Route.ROBOT, Route.SMS]
 
 
+class ChannelQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The operations centre and audit see every channel; others their department's, the county's and their own."""
+        if user.reads_everything:
+            return self
+        return self.filter(Q(department_id=user.department_id, department__isnull=False) | Q(user=user)
+                           | Q(department__isnull=True, user__isnull=True))
+
+
 class Channel(models.Model):
     class Kind(models.TextChoices):
         DINGTALK = "dingtalk", _("钉钉/浙政钉群机器人")
@@ -61,6 +70,8 @@ class Channel(models.Model):
     secrets_sealed = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -52,6 +52,8 @@ def _require_channel_manager(actor, department: Department | None, user: User | 
         raise PermissionDenied(_("请先登录。"))
     if actor.role in COMMAND_ROLES or actor.is_superuser:
         return
+    if department is None and user is None:
+        raise PermissionDenied(_("只有作战中心可以配置全县通用通道。"))
     if actor.role == Role.DEPT_HEAD and department is not None and department.pk == actor.department_id:
         return
     if user is not None and user.pk == actor.pk:
@@ -59,18 +61,11 @@ def _require_channel_manager(actor, department: Department | None, user: User | 
     raise PermissionDenied(_("只有作战中心或本部门负责人可以配置通知通道。"))
 
 
-def channel_save(
-    *, actor, channel: Channel | None = None, name: str, kind: str, department: Department | None = None,
-    user: User | None = None, active: bool = True, options: dict | None = None, secrets: dict[str, str] | None = None,
-) -> Channel:
-    """Create or change a channel. Secrets left blank keep their stored value; they are sealed, never echoed."""
+def channel_check(*, channel: Channel | None, name: str, kind: str, department: Department | None,
+                  options: dict | None, secrets: dict[str, str] | None) -> dict[str, str]:
+    """Validate a channel's fields; returns its secrets merged with the stored ones (blank keeps a stored value)."""
     if kind not in Channel.Kind.values:
         raise ValidationError({"kind": _("不支持的通道类型。")})
-    if department is not None and user is not None:
-        raise ValidationError({"user": _("通道属于一个部门或一个人，不能同时指定。")})
-    _require_channel_manager(actor, department, user)
-    if channel is not None and (channel.department_id or channel.user_id):
-        _require_channel_manager(actor, channel.department, channel.user)
     if not (name or "").strip():
         raise ValidationError({"name": _("请填写通道名称。")})
     options = options or {}
@@ -92,6 +87,21 @@ def channel_save(
             raise ValidationError({"secrets": _("%(field)s 必须是 http(s) 地址或 env:变量名。") % {"field": field}})
     if kind == Channel.Kind.EMAIL and department is not None and not options.get("to"):
         raise ValidationError({"options": _("部门邮件通道请在参数中填写收件地址 to。")})
+    return merged
+
+
+def channel_save(
+    *, actor, channel: Channel | None = None, name: str, kind: str, department: Department | None = None,
+    user: User | None = None, active: bool = True, options: dict | None = None, secrets: dict[str, str] | None = None,
+) -> Channel:
+    """Create or change a channel. Secrets left blank keep their stored value; they are sealed, never echoed."""
+    if department is not None and user is not None:
+        raise ValidationError({"user": _("通道属于一个部门或一个人，不能同时指定。")})
+    _require_channel_manager(actor, department, user)
+    if channel is not None and (channel.department_id or channel.user_id):
+        _require_channel_manager(actor, channel.department, channel.user)
+    merged = channel_check(channel=channel, name=name, kind=kind, department=department, options=options, secrets=secrets)
+    options = options or {}
     with set_actor(actor), transaction.atomic():
         channel = channel or Channel()
         channel.name, channel.kind, channel.department, channel.user = name.strip(), kind, department, user
@@ -99,6 +109,14 @@ def channel_save(
         channel.secrets_sealed = sealing.seal(merged)
         channel.save()
     return channel
+
+
+def channel_delete(*, actor, channel: Channel) -> None:
+    _require_channel_manager(actor, channel.department, channel.user)
+    if channel.department_id is None and channel.user_id is None and actor.role not in COMMAND_ROLES:
+        raise PermissionDenied(_("只有作战中心可以删除全县通用通道。"))
+    with set_actor(actor), transaction.atomic():
+        channel.delete()
 
 
 # --- Turning a message into deliveries ---------------------------------------------------------------
