@@ -227,10 +227,10 @@ class NetworkExportApi(APIView):
 
     permission_classes = [ExportRoles]
 
-    @extend_schema(parameters=[*_NETWORK_PARAMS, OpenApiParameter("format", str, enum=["graphml", "xlsx"])],
+    @extend_schema(parameters=[*_NETWORK_PARAMS, OpenApiParameter("fmt", str, enum=["graphml", "xlsx"])],
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request):
-        fmt = request.query_params.get("format", "graphml")
+        fmt = request.query_params.get("fmt", "graphml")  # not "format": DRF reads that as a renderer
         if fmt not in ("graphml", "xlsx"):
             return error(_("导出格式只能是 graphml 或 xlsx。"))
         q = NetworkQuery(data=request.query_params)

@@ -7,6 +7,7 @@ clear Chinese ``ValidationError``.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -290,12 +291,13 @@ def _co_occurrence(vessel: Element, truck: Element, *, sighting: str, at: dateti
         link = link_add(a=src, b=dst, kind=Link.Kind.SEEN_TOGETHER, source=Link.Source.CHECKPOINT,
                         label=_("卡口同现"), start=at, end=at, confidence=CO_OCCURRENCE_CONFIDENCE[0])
         link = Link.objects.select_for_update().get(pk=link.pk)
-        seen = list((link.note or "").split("|")) if link.note else []
-        key = sighting[:60]
+        # the last sightings, as short digests of their episode keys, in the note ("s:ab12cd34 ...")
+        seen = [t for t in (link.note or "").split() if t.startswith("s:")]
+        key = "s:" + hashlib.sha1(sighting.encode()).hexdigest()[:8]
         if key not in seen:
             seen.append(key)
-            link.seen_count = len(seen)
-            link.note = "|".join(seen[-3:])[:200]
+            link.seen_count = link.seen_count + 1 if len(seen) > 1 else 1
+            link.note = " ".join(seen[-16:])
             if link.seen_count >= 2:
                 link.confidence = max(link.confidence, CO_OCCURRENCE_CONFIDENCE[1])
             link.save(update_fields=["seen_count", "note", "confidence"])
