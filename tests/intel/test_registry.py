@@ -107,3 +107,12 @@ def test_departments_see_their_own_and_shared_elements_field_roles_nothing(api_f
     assert api_for(users["auditor"]).get("/api/intel/elements/").json()["count"] == 6
     assert api_for(users["auditor"]).post("/api/intel/elements/", {"kind": "vehicle", "name": "浙B1"},
                                           format="json").status_code == 403
+
+
+def test_the_import_command_reports_bad_rows(tmp_path, departments):
+    from tests.elements.conftest import run_json
+
+    (tmp_path / "r.csv").write_text(CSV, encoding="utf-8")
+    report = run_json("import_key_elements", str(tmp_path / "r.csv"), "--department", "customs")
+    assert report["created"] == 4 and [e["row"] for e in report["errors"]] == [5, 6, 7, 8]
+    assert Element.objects.get(kind="vehicle").department.code == "customs"

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Order matters: later modules use what earlier ones created.
-DEMO_MODULES = ["apps.core", "apps.elements", "apps.sources", "apps.enforcement", "apps.reporting", "apps.cockpit"]
+DEMO_MODULES = ["apps.core", "apps.elements", "apps.sources", "apps.enforcement", "apps.reporting", "apps.cockpit", "apps.intel"]
 
 
 class Command(BaseCommand):
