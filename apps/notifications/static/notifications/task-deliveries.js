@@ -1,4 +1,4 @@
-// A small "通知送达" line on every task card (inbox and board), added beside the card, not inside its code:
+// A small "通知送达" line on every task card (inbox) and open-task row (board), added from outside their code:
 // watches the task list, asks /api/notifications/task-summary/ once per render for all cards shown.
 (function () {
   "use strict";
@@ -12,7 +12,7 @@
 
   async function decorate() {
     if (busy) return;
-    const cards = [...document.querySelectorAll("article.task-card[data-task-id]")].filter((c) => !c.querySelector(".t-notify"));
+    const cards = [...document.querySelectorAll("article.task-card[data-task-id], #open-tasks tr[data-task-id]")].filter((c) => !c.querySelector(".t-notify"));
     if (!cards.length) return;
     busy = true;
     try {
@@ -25,7 +25,9 @@
         div.className = "t-notify";
         div.innerHTML = items && items.length ? `<span class="muted">${XS.esc(LABEL)}：</span>${chips(items)}` : "";
         const anchor = c.querySelector(".t-deadlines");
-        if (anchor) anchor.after(div); else c.appendChild(div);
+        if (anchor) anchor.after(div);
+        else if (c.tagName === "TR" && c.cells.length > 1) c.cells[1].appendChild(div);
+        else c.appendChild(div);
       });
     } catch (e) { /* the card works without it */ } finally { busy = false; }
   }
