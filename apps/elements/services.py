@@ -775,9 +775,12 @@ def fix_batch_store(
     ``handoff`` in the result is the newest mark this step saw, the bound of the detect step.
     """
     from . import fixstore, handoff, state
-    from .convert import fix_to_wire, wire_to_fix, wire_to_static
+    from .convert import wire_to_fix, wire_to_static
 
     parsed = [wire_to_fix(w) for w in fixes]
+    # the wire form already holds the stored (quantised) integers: rows and the new fixes
+    # handed on are taken from it, not computed again from the floats
+    wire_of = {id(f): w for f, w in zip(parsed, fixes)}
     counts: dict[str, Any] = {"fixes": len(parsed), "accepted": 0, "stored": 0, "duplicates": 0, "quarantined": {},
                               "static_updates": 0, "handoff": None}
     with state.partition_lock(partition):
@@ -795,7 +798,8 @@ def fix_batch_store(
             ref = refs.get((f.source, f.vessel_id))
             if ref is None:
                 continue
-            row = fix_to_row(f, ref.pk)
+            w = wire_of[id(f)]
+            row = (ref.pk, f.ts, w[3], w[4], w[5], w[6])
             rows.append(row)
             row_fix.setdefault((row[0], row[1]), f)
         fixstore.ensure_partitions(fixstore.utc_days(rows))
@@ -808,7 +812,7 @@ def fix_batch_store(
                 if cur is None or f.ts > cur[0]:
                     latest[r[0]] = (f.ts, f.lon, f.lat, f.sog_kn, f.cog_deg)
             vessel_positions_update(latest=latest)
-            handoff.put(run_id=run_id, fixes=[fix_to_wire(row_fix[(r[0], r[1])]) for r in new_rows])
+            handoff.put(run_id=run_id, fixes=[wire_of[id(row_fix[(r[0], r[1])])] for r in new_rows])
             counts["handoff"] = handoff.newest()
             if run_id is not None:
                 ingest_run_add(run_id=run_id, counts={**counts, "stored": len(new_rows),
