@@ -251,3 +251,15 @@ def _celery_mode(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = eager
+
+
+def wait_worker_idle(timeout_s: float = 90) -> None:
+    """Block until the real worker has nothing active or reserved twice in a row (before a flush under it)."""
+    from xiangshan.celery import app
+
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        inspect = app.control.inspect(timeout=1.0)
+        busy = any((inspect.active() or {}).values()) or any((inspect.reserved() or {}).values())
+        quiet = 0 if busy else quiet + 1

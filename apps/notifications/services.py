@@ -151,42 +151,40 @@ def _email_targets(channels, fallback: str = "") -> list[Target]:
     return out
 
 
+def _owner_targets(routes, channels: list[Channel], *, phone: str, department_id: int | None, email: str = "") -> list[Target]:
+    """The targets of a department's or a person's own channels (robots, email) and phone (SMS)."""
+    targets: list[Target] = []
+    for route in routes:
+        if route == Route.ROBOT:
+            targets += [Target(Route.ROBOT, ch) for ch in channels if ch.kind in (Channel.Kind.DINGTALK, Channel.Kind.WECOM)]
+        elif route == Route.SMS:
+            targets += _sms_targets([phone], department_id)
+        elif route == Route.EMAIL:
+            targets += _email_targets([ch for ch in channels if ch.kind == Channel.Kind.EMAIL], email)
+    return targets
+
+
 def resolve_targets(message: notify.Notification) -> tuple[list[Target], Department | None]:
-    """Where a message goes: ``dept:CODE``, ``user:USERNAME`` or a phone number, through its routes."""
+    """Where a message goes: ``dept:CODE``, ``user:USERNAME`` or a phone number, through its routes.
+
+    Routes None: a department's group robots, a person's own channels, SMS for a phone number.
+    """
     recipient = message.recipient.strip()
     routes = message.channels
     active = Channel.objects.filter(active=True)
-    robots = [Channel.Kind.DINGTALK, Channel.Kind.WECOM]
-    targets: list[Target] = []
     if recipient.startswith("dept:"):
         dept = Department.objects.filter(code=recipient[5:]).first()
         if dept is None:
             return [], None
-        mine = list(active.filter(department=dept))
         routes = (Route.ROBOT,) if routes is None else routes
-        for route in routes:
-            if route == Route.ROBOT:
-                targets += [Target(Route.ROBOT, ch) for ch in mine if ch.kind in robots]
-            elif route == Route.SMS:
-                targets += _sms_targets([dept.phone], dept.pk)
-            elif route == Route.EMAIL:
-                targets += _email_targets([ch for ch in mine if ch.kind == Channel.Kind.EMAIL])
-        return targets, dept
+        return _owner_targets(routes, list(active.filter(department=dept)), phone=dept.phone, department_id=dept.pk), dept
     if recipient.startswith("user:"):
         user = User.objects.filter(username=recipient[5:], is_active=True).select_related("department").first()
         if user is None:
             return [], None
         mine = list(active.filter(user=user))
-        if routes is None:
-            routes = tuple(dict.fromkeys(ch.route for ch in mine))
-        for route in routes:
-            if route == Route.ROBOT:
-                targets += [Target(Route.ROBOT, ch) for ch in mine if ch.kind in robots]
-            elif route == Route.SMS:
-                targets += _sms_targets([user.phone], user.department_id)
-            elif route == Route.EMAIL:
-                targets += _email_targets([ch for ch in mine if ch.kind == Channel.Kind.EMAIL], user.email)
-        return targets, user.department
+        routes = tuple(dict.fromkeys(ch.route for ch in mine)) if routes is None else routes
+        return _owner_targets(routes, mine, phone=user.phone, department_id=user.department_id, email=user.email), user.department
     if PHONE.match(recipient):
         routes = (Route.SMS,) if routes is None else routes
         return (_sms_targets([recipient], None) if Route.SMS in routes else []), None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -11,6 +12,25 @@ from .gateways import Gateways, start
 
 # the real worker (started once per session) must retry quickly: its settings come from the environment
 os.environ.setdefault("NOTIFY_RETRY_BASE_S", "0.2")
+
+
+def until(check, what, timeout_s: float = 90) -> None:
+    """Wait for the real worker (its pace, not a timing assertion); ``what()`` explains a time-out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(what())
+
+
+@pytest.fixture
+def worker_idle_after(celery_worker_process):
+    """Live tests: let the worker finish the deliveries a test set off before the database is flushed."""
+    yield
+    from tests.conftest import wait_worker_idle
+
+    wait_worker_idle(60)
 
 
 @pytest.fixture

@@ -2,11 +2,11 @@
 operations page with attempts and resend, a channel saved from the page without its secret shown, the cockpit panel."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
-pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from .conftest import until
+
+pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_idle_after")]
 TIMEOUT_MS = 30_000
 
 
@@ -17,18 +17,8 @@ def _orm_beside_playwright():
         yield
 
 
-def _until(check, what, timeout_s=90):
-    """Wait for the worker (its pace, not a timing assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(what())
-
-
 def _settled(qs):
-    _until(lambda: not qs.exclude(state__in=["accepted", "failed"]).exists(), lambda: list(qs.values_list("state", flat=True)))
+    until(lambda: not qs.exclude(state__in=["accepted", "failed"]).exists(), lambda: list(qs.values_list("state", flat=True)))
 
 
 def test_deliveries_on_cards_and_the_operations_page(users, wired, gw, plans, make_warning, login_page, live_server_url, celery_worker_process):
@@ -56,7 +46,7 @@ def test_deliveries_on_cards_and_the_operations_page(users, wired, gw, plans, ma
     expect(failed_row).to_contain_text("HTTP 400")
     expect(duty.locator("#rates tbody")).to_contain_text("钉钉/浙政钉群机器人")
     failed_row.locator("button[data-resend]").click()
-    _until(lambda: rows.filter(state="accepted").count() == rows.count(), lambda: list(rows.values_list("state", flat=True)))
+    until(lambda: rows.filter(state="accepted").count() == rows.count(), lambda: list(rows.values_list("state", flat=True)))
     duty.reload()
     expect(duty.locator("#notifications tbody tr", has_text="发送失败")).to_have_count(0, timeout=TIMEOUT_MS)
 

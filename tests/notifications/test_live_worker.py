@@ -1,7 +1,6 @@
 """On a REAL Celery worker (Redis broker, PostgreSQL): a red dispatch is delivered, a 500 retried, an overdue red task escalated by SMS."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,33 +10,17 @@ from apps.enforcement import services
 from apps.enforcement.models import Task
 from apps.notifications.models import Notification
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+from .conftest import until
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("worker_idle_after")]
 
 FINAL = {"accepted", "failed"}
 
 
-@pytest.fixture(autouse=True)
-def worker_idle_after(celery_worker_process):
-    yield
-    from xiangshan.celery import app
-
-    deadline = time.monotonic() + 60
-    quiet = 0
-    while time.monotonic() < deadline and quiet < 2:
-        inspect = app.control.inspect(timeout=1.0)
-        busy = any((inspect.active() or {}).values()) or any((inspect.reserved() or {}).values())
-        quiet = 0 if busy else quiet + 1
-
-
-def wait_final(qs, count: int, timeout_s: float = 90) -> list[Notification]:
-    """Block until ``count`` notifications of ``qs`` are accepted or failed (the worker's pace, not a timing check)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        rows = list(qs.filter(state__in=FINAL))
-        if len(rows) >= count:
-            return rows
-        time.sleep(0.2)
-    raise AssertionError(f"only {list(qs.values_list('state', flat=True))} after {timeout_s}s")
+def wait_final(qs, count: int) -> list[Notification]:
+    """Block until ``count`` notifications of ``qs`` are accepted or failed."""
+    until(lambda: qs.filter(state__in=FINAL).count() >= count, lambda: list(qs.values_list("state", flat=True)))
+    return list(qs.filter(state__in=FINAL))
 
 
 def test_red_dispatch_retry_and_escalation_on_the_worker(celery_worker_process, plans, make_warning, users, wired, gw):
