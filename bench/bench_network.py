@@ -77,13 +77,13 @@ def _load(args, log) -> None:
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("TRUNCATE intel_link, intel_hit, intel_element RESTART IDENTITY CASCADE")
-        cur.execute("DELETE FROM enforcement_case WHERE number LIKE 'bench-%%'")
+        cur.execute("DELETE FROM enforcement_case WHERE number LIKE 'bench-%%'", [])
         cur.execute("""
             INSERT INTO enforcement_case (number, title, status, summary, created_at, closed_at)
             SELECT 'bench-' || i, 'bench case ' || i, CASE WHEN i %% 2 = 0 THEN 'closed' ELSE 'open' END, '',
                    now() - (i || ' hours')::interval, CASE WHEN i %% 2 = 0 THEN now() ELSE NULL END
-            FROM generate_series(1, 2000) i""")
-        cur.execute("SELECT min(id) FROM enforcement_case WHERE number LIKE 'bench-%%'")
+            FROM generate_series(1, 2000) i""", [])
+        cur.execute("SELECT min(id) FROM enforcement_case WHERE number LIKE 'bench-%%'", [])
         case0 = cur.fetchone()[0]
         cur.execute("""
             INSERT INTO intel_element (kind, key, label, roles, identity_ciphertext, id_masked, attrs, watch_level,

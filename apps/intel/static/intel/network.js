@@ -7,7 +7,6 @@
   const root = document.getElementById("network-app");
   if (!root) return;
   const $ = (sel) => root.querySelector(sel);
-  const t = window.gettext;
   const KIND_COLOUR = { person: "#d9534f", vehicle: "#f0ad4e", vessel: "#337ab7", company: "#5cb85c", phone: "#8e44ad", place: "#795548" };
   const KIND_SYMBOL = { person: "circle", vehicle: "rect", vessel: "triangle", company: "diamond", phone: "pin", place: "roundRect" };
   const LINK_COLOUR = { owns: "#555", drives: "#f0ad4e", crews: "#337ab7", called: "#8e44ad", paid: "#2e7d32", uses: "#9e9e9e",
@@ -38,7 +37,7 @@
     if (replace) { state.nodes.clear(); state.links.clear(); }
     data.nodes.forEach((n) => state.nodes.set(n.id, { ...(state.nodes.get(n.id) || {}), ...n }));
     data.links.forEach((l) => state.links.set(l.id, l));
-    if (data.truncated) XS.toast(t("关系过多，只显示了一部分。"), "warn");
+    if (data.truncated) XS.toast(gettext("关系过多，只显示了一部分。"), "warn");
   }
 
   async function load(startParams) {
@@ -63,7 +62,7 @@
     const before = state.nodes.size;
     merge(data);
     render();
-    $("#net-status").textContent = interpolate(t("展开 %(label)s：新增 %(n)s 个要素"), { label: (state.nodes.get(id) || {}).label, n: state.nodes.size - before }, true);
+    $("#net-status").textContent = interpolate(gettext("展开 %(label)s：新增 %(n)s 个要素"), { label: (state.nodes.get(id) || {}).label, n: state.nodes.size - before }, true);
   }
 
   async function findPath(a, b) {
@@ -74,7 +73,7 @@
       state.path = data.path;
       state.pathLinks = new Set(data.links.map((l) => l.id));
       render();
-      $("#path-result").textContent = interpolate(t("路径 %(n)s 步："), { n: data.links.length }, true) +
+      $("#path-result").textContent = interpolate(gettext("路径 %(n)s 步："), { n: data.links.length }, true) +
         data.path.map((id) => (state.nodes.get(id) || {}).label).join(" → ");
     } catch (e) {
       state.path = []; state.pathLinks.clear(); render();
@@ -98,7 +97,7 @@
     const catIndex = Object.fromEntries(Object.keys(KIND_COLOUR).map((k, i) => [k, i]));
     chart.setOption({
       tooltip: { formatter: (p) => p.dataType === "edge"
-        ? `${XS.esc(p.data.kind_display)} · ${XS.esc(p.data.origin_display)}${p.data.label ? " · " + XS.esc(p.data.label) : ""}<br>${t("可信度")} ${p.data.confidence}` +
+        ? `${XS.esc(p.data.kind_display)} · ${XS.esc(p.data.origin_display)}${p.data.label ? " · " + XS.esc(p.data.label) : ""}<br>${gettext("可信度")} ${p.data.confidence}` +
           (p.data.start ? `<br>${XS.esc(XS.fmtTime(p.data.start))} — ${XS.esc(XS.fmtTime(p.data.end))}` : "")
         : `${XS.esc(p.data.kind_display)} ${XS.esc(p.data.name)}${p.data.watch_level ? " · " + XS.esc(p.data.watch_level_display) : ""}` },
       legend: [{ data: categories.map((c) => c.name), bottom: 0 }],
@@ -122,7 +121,7 @@
       }],
     }, { replaceMerge: ["series"] });
     renderTable(links);
-    $("#net-status").textContent = interpolate(t("%(n)s 个要素，%(m)s 条关联"), { n: state.nodes.size, m: links.length }, true);
+    $("#net-status").textContent = interpolate(gettext("%(n)s 个要素，%(m)s 条关联"), { n: state.nodes.size, m: links.length }, true);
   }
 
   function renderTable() {
@@ -131,7 +130,7 @@
     $("#node-table tbody").innerHTML = rows.map((n) => `<tr data-node="${n.id}" class="${onPath.has(n.id) ? "on-path" : ""} ${state.selected === n.id ? "selected" : ""}">
       <td><a href="#" data-select="${n.id}">${XS.esc(n.label)}</a></td><td>${XS.esc(n.kind_display)}</td>
       <td>${n.watch_level ? `<span class="badge orange">${XS.esc(n.watch_level_display)}</span>` : ""}</td><td>${n.community}</td>
-      <td><button type="button" class="btn small secondary" data-expand="${n.id}">${t("展开")}</button></td></tr>`).join("");
+      <td><button type="button" class="btn small secondary" data-expand="${n.id}">${gettext("展开")}</button></td></tr>`).join("");
     const opts = rows.map((n) => `<option value="${n.id}">${XS.esc(n.kind_display)} ${XS.esc(n.label)}</option>`).join("");
     for (const sel of [$("#path-a"), $("#path-b")]) {
       const keep = sel.value;
@@ -149,20 +148,20 @@
     const box = root.querySelector("#net-detail");
     box.innerHTML = `<h2>${XS.esc(n.kind_display)} ${XS.esc(n.label)}</h2>
       <dl class="stack">
-        ${n.key ? `<dt>${t("识别码")}</dt><dd>${XS.esc(n.key)}</dd>` : ""}
-        ${n.id_masked ? `<dt>${t("证件号码")}</dt><dd id="id-number">${XS.esc(n.id_masked)}</dd>` : ""}
-        ${n.roles ? `<dt>${t("身份")}</dt><dd>${XS.esc(n.roles)}</dd>` : ""}
-        <dt>${t("关注等级")}</dt><dd>${XS.esc(n.watch_level_display)}${n.reason ? " · " + XS.esc(n.reason) : ""}</dd>
-        ${n.department ? `<dt>${t("归属部门")}</dt><dd>${XS.esc(n.department)}</dd>` : ""}
+        ${n.key ? `<dt>${gettext("识别码")}</dt><dd>${XS.esc(n.key)}</dd>` : ""}
+        ${n.id_masked ? `<dt>${gettext("证件号码")}</dt><dd id="id-number">${XS.esc(n.id_masked)}</dd>` : ""}
+        ${n.roles ? `<dt>${gettext("身份")}</dt><dd>${XS.esc(n.roles)}</dd>` : ""}
+        <dt>${gettext("关注等级")}</dt><dd>${XS.esc(n.watch_level_display)}${n.reason ? " · " + XS.esc(n.reason) : ""}</dd>
+        ${n.department ? `<dt>${gettext("归属部门")}</dt><dd>${XS.esc(n.department)}</dd>` : ""}
       </dl>
-      <button type="button" class="btn" data-expand="${n.id}">${t("展开关联")}</button>
-      <button type="button" class="btn secondary" data-centre="${n.id}">${t("以此为中心")}</button>
-      <h3>${t("时间线")}</h3><ul class="timeline" id="timeline"><li class="muted">…</li></ul>`;
+      <button type="button" class="btn" data-expand="${n.id}">${gettext("展开关联")}</button>
+      <button type="button" class="btn secondary" data-centre="${n.id}">${gettext("以此为中心")}</button>
+      <h3>${gettext("时间线")}</h3><ul class="timeline" id="timeline"><li class="muted">…</li></ul>`;
     try {
       const data = await XS.api(`${root.dataset.elementsApi}${id}/timeline/`);
       box.querySelector("#timeline").innerHTML = data.items.length ? data.items.map((i) =>
         `<li><b>${XS.esc(XS.fmtTime(i.at))}</b> ${XS.esc(i.kind_display)}<br>${XS.esc(i.text)}</li>`).join("")
-        : `<li class="muted">${t("暂无记录。")}</li>`;
+        : `<li class="muted">${gettext("暂无记录。")}</li>`;
     } catch (e) { box.querySelector("#timeline").innerHTML = `<li>${XS.esc(e.message)}</li>`; }
   }
 
@@ -192,7 +191,7 @@
     const data = await XS.api(`${root.dataset.elementsApi}?search=${encodeURIComponent(q)}&page_size=20`);
     $("#search-results").innerHTML = data.results.length ? data.results.map((e) =>
       `<li><a href="#" data-start="${e.id}">${XS.esc(e.kind_display)} ${XS.esc(e.label)} ${XS.esc(e.key)}</a></li>`).join("")
-      : `<li class="muted">${t("没有找到。")}</li>`;
+      : `<li class="muted">${gettext("没有找到。")}</li>`;
   });
   window.addEventListener("resize", () => chart.resize());
 
