@@ -5,7 +5,9 @@ bad input answers 400 with Chinese messages; another department's task is 404.
 """
 from __future__ import annotations
 
+import django_filters
 from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -61,21 +63,43 @@ def _bool(value) -> bool:
 
 
 # --- Tasks -----------------------------------------------------------------------------------------
+class TaskFilter(django_filters.FilterSet):
+    """``?level=red,orange`` (any of), ``?township=石浦镇``, ``?place=`` (place or township name contains)."""
+
+    level = django_filters.BaseInFilter(field_name="level")
+    township = django_filters.CharFilter(field_name="dispatch__township")
+    place = django_filters.CharFilter(method="filter_place")
+
+    class Meta:
+        model = Task
+        fields = ["state", "level", "sector", "department", "dispatch", "warning"]
+
+    def filter_place(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(dispatch__township__icontains=value) | Q(warning__geofence__name__icontains=value)
+                               | Q(warning__geofence__township__icontains=value))
+
+
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
-    """Tasks the user may see: ``?state=&level=&sector=&department=&open=1&board=1``; transitions as POST actions."""
+    """Tasks the user may see: ``?state=&level=&sector=&department=&township=&place=&open=1&board=1``;
+    ``?ordering=`` by ``level_rank`` (red first with ``-level_rank``), ``ack_due_at``, ``feedback_due_at``,
+    ``assigned_at``, ``township``; transitions as POST actions. Each task carries its ``subject``
+    (where and who: place, vessels, plates, warning time)."""
 
     queryset = Task.objects.all()
     serializer_class = TaskSerializer
     permission_classes = [CaseAccess]
-    filterset_fields = ["state", "level", "sector", "department", "dispatch", "warning"]
-    search_fields = ["title", "dispatch__title"]
-    ordering_fields = ["assigned_at", "ack_due_at", "feedback_due_at", "id"]
+    filterset_class = TaskFilter
+    search_fields = ["title", "dispatch__title", "dispatch__township", "warning__geofence__name"]
+    ordering_fields = ["assigned_at", "ack_due_at", "feedback_due_at", "id", "level_rank", "township"]
 
     def get_queryset(self):
         user = self.request.user
         if self.action == "list" and _bool(self.request.query_params.get("board", "")):
             return selectors.tasks_board(user=user)
-        qs = selectors.tasks_for_user(user=user)
+        qs = selectors.tasks_for_user(user=user).annotate(level_rank=selectors.level_order(), township=F("dispatch__township"))
         if _bool(self.request.query_params.get("open", "")):
             qs = qs.open()
         return qs.order_by("-assigned_at", "-id") if self.action == "list" and "ordering" not in self.request.query_params else qs

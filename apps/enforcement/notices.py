@@ -32,6 +32,13 @@ def _send_after_commit(message: notify.Notification) -> None:
     transaction.on_commit(lambda: notify.send(message))
 
 
+def where_and_who(task: Task) -> str:
+    """The task's place, vessels, vehicles and warning time as one line (``subjects.subject_text``)."""
+    from .subjects import subject_cards, subject_text
+
+    return subject_text(subject_cards([task.dispatch])[task.dispatch_id])
+
+
 def _heads(department_id: int) -> list[User]:
     return list(User.objects.filter(department_id=department_id, role=Role.DEPT_HEAD, is_active=True))
 
@@ -42,6 +49,8 @@ def task_assigned(*, task: Task, title_prefix: str = "新任务", body: str | No
     level_label = Warning.Level(task.level).label
     title = f"{title_prefix}（{level_label}）：{task.title}"
     body = body or f"{task.dispatch.title}。请在 {task.ack_minutes} 分钟内签收，{task.feedback_minutes} 分钟内反馈。"
+    where = where_and_who(task)
+    body = f"{body}\n{where}" if where else body
     key = f"task:{task.pk}:assigned:{task.reassign_count}"
     common = {"title": title, "body": body, "link": task_link(task), "level": task.level, "reason": "dispatch", "task_id": task.pk}
     _send_after_commit(notify.Notification(recipient=f"dept:{task.department.code}", channels=routes, key=f"{key}:dept", **common))
@@ -58,6 +67,8 @@ def task_escalated(*, task: Task, reason: str, label: str, centre: Department) -
     routes = tuple(plan_routes(task.dispatch.plan, task.level)["escalate"])
     title = f"任务超时升级：{task.title}"
     body = f"{task.department.name}「{task.title}」{label}（{task.dispatch.title}）。"
+    where = where_and_who(task)
+    body = f"{body}\n{where}" if where else body
     key = f"task:{task.pk}:escalated:{reason}:{task.reassign_count}"
     common = {"title": title, "body": body, "level": task.level, "reason": "escalation", "task_id": task.pk}
     link = task_link(task)

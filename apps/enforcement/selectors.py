@@ -6,7 +6,7 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case as When_, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case as When_, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -30,13 +30,13 @@ from .models import (
 OPEN_STATES = [s for s in Task.State.values if s != Task.State.CLOSED]
 
 
-def _level_order():
+def level_order():
     return When_(*[When(level=lvl, then=Value(rank)) for lvl, rank in LEVEL_RANK.items()], default=Value(0),
                  output_field=IntegerField())
 
 
 def tasks_for_user(*, user) -> QuerySet[Task]:
-    return Task.objects.visible_to(user).select_related("department", "dispatch", "dispatch__case")
+    return Task.objects.visible_to(user).select_related("department", "dispatch", "dispatch__case", "dispatch__content_type")
 
 
 def tasks_board(*, user, closed_since: datetime | None = None) -> QuerySet[Task]:
@@ -45,7 +45,7 @@ def tasks_board(*, user, closed_since: datetime | None = None) -> QuerySet[Task]
     return (
         tasks_for_user(user=user)
         .filter(Q(state__in=OPEN_STATES) | Q(state=Task.State.CLOSED, closed_at__gte=closed_since))
-        .annotate(level_rank=_level_order())
+        .annotate(level_rank=level_order(), township=F("dispatch__township"))
         .order_by("-level_rank", "ack_due_at", "id")
     )
 

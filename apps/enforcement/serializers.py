@@ -22,7 +22,7 @@ from .models import (
     Task,
     TaskEvent,
 )
-from .subjects import subject_type_of
+from .subjects import subject_cards, subject_type_of
 
 
 class DepartmentMiniSerializer(serializers.ModelSerializer):
@@ -70,6 +70,16 @@ class DispatchMiniSerializer(serializers.ModelSerializer):
         return subject_type_of(model) if model is not None else None
 
 
+class TaskListSerializer(serializers.ListSerializer):
+    """Builds the subject cards (where and who) of a whole page at once: a fixed number of queries."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        cards = subject_cards({t.dispatch_id: t.dispatch for t in items}.values())
+        self.child.context["subject_cards"] = {**self.child.context.get("subject_cards", {}), **cards}
+        return super().to_representation(items)
+
+
 class TaskSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     level_label = serializers.CharField(source="get_level_display", read_only=True)
@@ -80,6 +90,7 @@ class TaskSerializer(serializers.ModelSerializer):
     case = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
+    subject = serializers.SerializerMethodField()
     acknowledged_by = serializers.StringRelatedField()
     feedback_by = serializers.StringRelatedField()
     closed_by = serializers.StringRelatedField()
@@ -92,8 +103,16 @@ class TaskSerializer(serializers.ModelSerializer):
             "assigned_at", "ack_due_at", "arrive_due_at", "feedback_due_at", "overdue",
             "acknowledged_at", "acknowledged_by", "started_at", "arrived_at", "feedback_at", "feedback_by",
             "feedback_text", "feedback_result", "result_label", "closed_at", "closed_by",
-            "rejected_at", "reject_reason", "escalated_at", "escalated_for", "reassign_count", "actions",
+            "rejected_at", "reject_reason", "escalated_at", "escalated_for", "reassign_count", "actions", "subject",
         ]
+        list_serializer_class = TaskListSerializer
+
+    def get_subject(self, obj) -> dict:
+        """Where and who (``apps.enforcement.subjects.subject_cards``): place, vessels, plates, warning time."""
+        cards = self.context.get("subject_cards") or {}
+        if obj.dispatch_id not in cards:
+            cards = subject_cards([obj.dispatch])
+        return cards[obj.dispatch_id]
 
     def get_case(self, obj) -> dict | None:
         case = getattr(obj.dispatch, "case", None)
@@ -240,10 +259,15 @@ class CaseSerializer(CaseListSerializer):
     dispatch = DispatchMiniSerializer(read_only=True)
     tasks = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
+    subject = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + ["summary", "dispatch", "warning", "people", "vessels", "vehicles",
-                                                   "goods", "evidence", "tasks", "can_edit"]
+                                                   "goods", "evidence", "tasks", "can_edit", "subject"]
+
+    def get_subject(self, obj) -> dict | None:
+        """Where and who (``apps.enforcement.subjects.subject_cards``) of the dispatch the case came from."""
+        return subject_cards([obj.dispatch])[obj.dispatch_id] if obj.dispatch_id else None
 
     def get_tasks(self, obj) -> list[dict]:
         if not obj.dispatch_id:

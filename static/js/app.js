@@ -41,10 +41,28 @@
     return String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
 
+  // Every time on every page is Beijing time (the server judges in Asia/Shanghai), whatever the device's zone.
   function fmtTime(iso) {
     if (!iso) return "";
     const d = new Date(iso);
     return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  }
+
+  // "YYYY-MM-DDTHH:MM" in Beijing time, for a datetime-local input (sent back as Beijing wall-clock time).
+  function shanghaiInput(date) {
+    const parts = {};
+    new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(date).forEach((p) => { parts[p.type] = p.value; });
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+  }
+
+  // A duration in minutes in words: "3 小时 20 分钟", "2 天 4 小时".
+  function fmtDuration(minutes) {
+    const m = Math.max(0, Math.round(minutes));
+    const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
+    if (d) return interpolate(gettext("%(d)s 天 %(h)s 小时"), { d, h }, true);
+    if (h) return interpolate(gettext("%(h)s 小时 %(m)s 分钟"), { h, m: mm }, true);
+    return interpolate(gettext("%s 分钟"), [mm]);
   }
 
   // A short beep for new tasks and warnings (WebAudio: no sound file, works offline).
@@ -57,5 +75,5 @@
     } catch (e) { /* no audio: the visual cue is enough */ }
   }
 
-  window.XS = { api, toast, esc, fmtTime, beep };
+  window.XS = { api, toast, esc, fmtTime, shanghaiInput, fmtDuration, beep };
 })();

@@ -112,7 +112,7 @@
     map.setView([view[0], view[1]], view[2]);
     map.on("zoomend", () => zoomClasses(map, el));
     zoomClasses(map, el);
-    L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+    if (opts.scale !== false) L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
 
     let tileLayer = null;
     if (tiles) {
@@ -214,7 +214,7 @@
 
   // A small map of one point (task cards, case page, phone): the base map, the point, no legend.
   function mini(el, { lat, lon, label, level, zoom = 12 }) {
-    const map = create(el, { view: [lat, lon, zoom], legend: false, zoomControl: false });
+    const map = create(el, { view: [lat, lon, zoom], legend: false, zoomControl: false, scale: false });
     const m = level ? levelMarker(lat, lon, level) : L.circleMarker([lat, lon], { radius: 7, color: "#d7263d", fillOpacity: 0.8 });
     if (label) m.bindTooltip(esc(label));
     m.addTo(map);

@@ -1,7 +1,7 @@
 // Operations-centre task board: open tasks by level and deadline, one-click dispatch, verify, reassign.
 (function () {
   "use strict";
-  const { T, errText, levelBadge, stateTag, due, act } = window.ENF;
+  const { T, errText, levelBadge, stateTag, due, act, subjectHtml } = window.ENF;
   const cfg = JSON.parse(document.getElementById("enf-board-config").textContent);
   const deptOptions = document.getElementById("dept-options").innerHTML;
   const levelOptions = document.getElementById("level-options").innerHTML;
@@ -30,7 +30,7 @@
     const caseLink = t.case ? ` · <a href="/enforcement/cases/${t.case.id}/">${XS.esc(t.case.number)}</a>` : "";
     return `<tr data-task-id="${t.id}" data-state="${XS.esc(t.state)}" class="${t.overdue ? "overdue" : ""} ${flashIds.has(t.id) ? "flash" : ""}">` +
       `<td>${levelBadge(t.level, t.level_label)}</td>` +
-      `<td><b>${XS.esc(t.sector_label)} · ${XS.esc(t.title)}</b><br><span class="muted">${XS.esc(t.dispatch.title)}</span>${caseLink}</td>` +
+      `<td><b>${XS.esc(t.sector_label)} · ${XS.esc(t.title)}</b><br><span class="muted">${XS.esc(t.dispatch.title)}</span>${caseLink}${subjectHtml(t.subject, { map: false })}</td>` +
       `<td>${XS.esc(t.department.name)}</td><td>${stateTag(t)}${t.escalated_at ? ` <span class="tag state-escalated">${XS.esc(T.escalated_tag)}</span>` : ""}</td>` +
       `<td>${!t.acknowledged_at ? due(T.ack_due, t.ack_due_at) : due(T.feedback_due, t.feedback_due_at)}</td>` +
       `<td>${fb}</td><td>${actions(t)}</td></tr>`;
@@ -101,7 +101,8 @@
     if (sound) XS.beep();
     reload();
   }
-  XSLive.on("connected", reload);
+  let reconnect = false;  // the first connection follows the page's own first load
+  XSLive.on("connected", () => { if (reconnect) reload(); reconnect = true; });
   XSLive.on("task.new", (p) => onTask(p, true));
   XSLive.on("task.changed", (p) => onTask(p, false));
   XSLive.on("task.escalated", (p) => { onTask(p, true); XS.toast(T.escalated, "error"); });

@@ -1,7 +1,8 @@
 // Case file: tasks, seized goods with the ordered disposal chain, evidence, people, timeline.
 (function () {
   "use strict";
-  const { T, errText, levelBadge } = window.ENF;
+  const { T, errText, levelBadge, subjectHtml, mountMiniMaps } = window.ENF;
+  let subjectKey = "";
   const root = document.getElementById("case-page");
   const caseId = root.dataset.caseId;
   const base = `/api/enforcement/cases/${caseId}/`;
@@ -52,6 +53,13 @@
     document.getElementById("case-status").textContent = c.status_label;
     document.getElementById("case-departments").innerHTML = (c.level ? levelBadge(c.level, c.level_label) + " " : "") + c.departments.map((d) => XS.esc(d.name)).join("、");
     document.getElementById("summary-view").textContent = c.summary || T.none;
+    const subjectBox = document.getElementById("case-subject");
+    const key = JSON.stringify(c.subject || null);
+    if (subjectBox && key !== subjectKey) {  // redraw the small map only when the place changed
+      subjectKey = key;
+      subjectBox.innerHTML = subjectHtml(c.subject);
+      mountMiniMaps(subjectBox);
+    }
     document.querySelectorAll(".edit-only").forEach((el) => { el.hidden = !c.can_edit || c.status === "closed"; });
     const sf = document.getElementById("summary-form");
     if (document.activeElement !== sf.summary) sf.summary.value = c.summary;
@@ -136,8 +144,10 @@
     catch (e) { XS.toast(errText(e), "error"); }
   });
 
-  XSLive.on("connected", load);
+  let reconnect = false;  // the first connection follows the page's own first load
+  XSLive.on("connected", () => { if (reconnect) load(); reconnect = true; });
   XSLive.on("case.changed", (p) => { if (p && String(p.id) === String(caseId)) load(); });
   XSLive.on("task.changed", load);
   XSLive.on("task.escalated", load);
+  load();
 })();

@@ -1,7 +1,8 @@
 // Department inbox: the department's tasks, live. A new task beeps and flashes; forms act on it.
 (function () {
   "use strict";
-  const { T, errText, levelBadge, stateTag, due, nowLocalInput, act } = window.ENF;
+  const { T, errText, levelBadge, stateTag, due, nowLocalInput, act, subjectHtml, mountMiniMaps } = window.ENF;
+  const filters = document.getElementById("inbox-filters");
   const box = document.getElementById("tasks");
   const closedBody = document.querySelector("#closed-tasks tbody");
   const resultOptions = document.getElementById("result-options").innerHTML;
@@ -10,8 +11,8 @@
 
   function feedbackForm(t) {
     return `<form class="stack" data-form="feedback" data-task-id="${t.id}">
-      <label>${XS.esc(T.result)}</label><select name="result" required>${resultOptions}</select>
-      <label>${XS.esc(T.arrived_at)}</label><input type="datetime-local" name="arrived_at" value="${nowLocalInput()}" required>
+      <label>${XS.esc(T.result)}</label><select name="result" required><option value="" selected disabled>${XS.esc(gettext("请选择处置结果"))}</option>${resultOptions}</select>
+      <label>${XS.esc(T.arrived_at)}${XS.esc(gettext("（北京时间）"))}</label><input type="datetime-local" name="arrived_at" value="${nowLocalInput()}" max="${nowLocalInput()}" required>
       <label>${XS.esc(T.feedback)}</label><textarea name="text" rows="3" required></textarea>
       <label>${XS.esc(T.attachments)}</label><input type="file" name="attachments" multiple accept="image/*,application/pdf">
       <p><button class="btn">${XS.esc(T.submit)}</button> <button type="button" class="btn secondary" data-cancel>${XS.esc(T.cancel)}</button></p>
@@ -34,6 +35,7 @@
       <div>${levelBadge(t.level, t.level_label)} <span class="tag">${XS.esc(t.sector_label)}</span> ${stateTag(t)}</div>
       <div class="t-title">${XS.esc(t.title)}</div>
       <div class="t-meta">${XS.esc(T.reason)}${gettext("：")}${XS.esc(t.dispatch.title)}${t.case ? ` · <a href="/enforcement/cases/${t.case.id}/">${XS.esc(T.case)} ${XS.esc(t.case.number)}</a>` : ""}</div>
+      ${subjectHtml(t.subject)}
       <div>${XS.esc(t.instructions)}</div>
       <div class="t-deadlines">${deadlines.join("")}</div>
       ${t.feedback_text ? `<div class="t-meta">${XS.esc(T.feedback)}${gettext("：")}${XS.esc(t.result_label)} — ${XS.esc(t.feedback_text)}</div>` : ""}
@@ -43,7 +45,12 @@
   }
 
   async function load() {
-    const data = await XS.api("/api/enforcement/tasks/?board=1&page_size=500");
+    const q = new URLSearchParams({ board: "1", page_size: "500" });
+    if (filters) {
+      const f = new FormData(filters);
+      ["level", "place", "ordering"].forEach((k) => { if (f.get(k)) q.set(k, String(f.get(k)).trim()); });
+    }
+    const data = await XS.api(`/api/enforcement/tasks/?${q}`);
     const open = data.results.filter((t) => t.state !== "closed");
     const closed = data.results.filter((t) => t.state === "closed");
     // Keep forms being filled in (text, chosen files) across the reload.
@@ -54,6 +61,7 @@
       const old = kept[f.dataset.taskId + ":" + f.dataset.form];
       if (old) f.replaceWith(old);
     });
+    mountMiniMaps(box);
     document.getElementById("open-count").textContent = open.length;
     closedBody.innerHTML = closed.map((t) => `<tr data-task-id="${t.id}" data-state="closed"><td>${XS.esc(t.title)}</td><td>${XS.esc(t.dispatch.title)}</td><td>${XS.fmtTime(t.closed_at)}</td><td>${XS.esc(t.result_label)}</td></tr>`).join("")
       || `<tr><td colspan="4" class="muted">${XS.esc(T.none)}</td></tr>`;
@@ -96,7 +104,12 @@
     } catch (e) { XS.toast(errText(e), "error"); btn.disabled = false; }
   });
 
-  XSLive.on("connected", reload);
+  if (filters) {
+    filters.addEventListener("change", reload);
+    filters.addEventListener("submit", (ev) => { ev.preventDefault(); reload(); });
+  }
+  let reconnect = false;  // the first connection follows the page's own first load
+  XSLive.on("connected", () => { if (reconnect) reload(); reconnect = true; });
   XSLive.on("task.new", (p) => { if (p && p.id) flashIds.add(p.id); XS.beep(); XS.toast(T.new_task); reload(); });
   XSLive.on("task.changed", (p) => { if (p && p.id) flashIds.add(p.id); reload(); });
   XSLive.on("task.escalated", (p) => { if (p && p.id) flashIds.add(p.id); XS.beep(); XS.toast(T.escalated, "error"); reload(); });
