@@ -1,0 +1,338 @@
+"""Radar track ↔ cooperative (AIS/Beidou) track association: gate + one-to-one assignment.
+
+Fixes are taken in time order in scans of :attr:`AssociationConfig.scan_s` seconds. In each
+scan, every cooperative vessel whose last fix is at most ``max_age_s`` old is dead-reckoned
+(speed and course) to the time of each radar report, and for each radar separately:
+
+1. **gate** — a pair is possible only if the distance is within ``gate_m``, and, when both move
+   faster than 2 kn, speeds differ by at most ``max_speed_diff_kn`` and courses by at most
+   ``max_course_diff_deg`` (a radar's own course/speed, or, when it reports none, the
+   track's);
+2. **cost** — distance / gate + speed difference / its limit + course difference / its limit;
+3. **assignment** — one-to-one (one radar track per vessel per radar; two radars may each see
+   the same vessel) with ``scipy.optimize.linear_sum_assignment`` per connected group of
+   candidates (``scipy.sparse.csgraph.connected_components``), candidates found with a
+   ``scipy.spatial.cKDTree`` of the predicted positions in local metres.
+
+A pair becomes an **association** after ``confirm_hits`` scans on which the same pair was
+assigned; it ends after ``drop_misses`` scans in a row without it. Every pair keeps its start
+time, number of hits and mean distance: "radar R2 track 17 = MMSI 412440001 (since 23:12,
+mean distance 60 m)". State is JSON-safe (``to_dict``/``from_dict``).
+
+Why scipy's assignment rather than Stone Soup / filterpy: the radar already tracks (ARPA
+targets carry their own number, speed and course), and AIS reports its own position, so no
+Kalman filter or multi-hypothesis tracker has to be run here — only a gated, one-to-one
+assignment per scan plus a confirmation count. scipy (already installed with pandas/utide)
+does exactly that in compiled code; Stone Soup would bring a large framework for trackers
+the platform does not need.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from .model import PositionFix
+from .radar import is_radar_target, parse_target_id
+
+_M_PER_DEG = 111_320.0
+_KN_MS = 1852.0 / 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationConfig:
+    scan_s: float = 10.0
+    gate_m: float = 300.0
+    max_speed_diff_kn: float = 5.0
+    max_course_diff_deg: float = 60.0
+    max_age_s: float = 180.0
+    confirm_hits: int = 3
+    drop_misses: int = 6
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    radar_target: str
+    sensor: str
+    number: int | None
+    vessel_id: str
+    since_s: float
+    last_s: float
+    mean_distance_m: float
+    hits: int
+    active: bool
+
+    def describe(self) -> str:
+        return f"radar {self.sensor} track {self.number} = {self.vessel_id} (mean distance {self.mean_distance_m:.0f} m)"
+
+
+def _angle_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d = np.abs(a - b) % 360.0
+    return np.where(d > 180.0, 360.0 - d, d)
+
+
+class Associator:
+    """Cooperative fixes in, radar fixes in, associations out (see the module docstring)."""
+
+    def __init__(self, config: AssociationConfig | None = None) -> None:
+        self.config = config or AssociationConfig()
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._coop = np.full((64, 5), np.nan)  # t, lon, lat, sog, cog
+        # radar target -> [vessel, since_s, last_s, hits, sum_m, misses, confirmed, t_last_seen]
+        self.pairs: dict[str, list] = {}
+        # radar target -> [t, lon, lat]
+        self.radar_last: dict[str, list] = {}
+        self.ended: list[Association] = []
+        self.changed: dict[str, Association] = {}
+
+    # ------------------------------------------------------------ input
+    def _coop_put(self, f: PositionFix, t: float) -> None:
+        r = self._row.get(f.vessel_id)
+        if r is None:
+            r = len(self._ids)
+            if r >= len(self._coop):
+                grown = np.full((len(self._coop) * 2, 5), np.nan)
+                grown[: len(self._coop)] = self._coop
+                self._coop = grown
+            self._row[f.vessel_id] = r
+            self._ids.append(f.vessel_id)
+        elif self._coop[r, 0] > t:
+            return
+        self._coop[r] = (t, f.lon, f.lat, np.nan if f.sog_kn is None else f.sog_kn,
+                         np.nan if f.cog_deg is None else f.cog_deg)
+
+    def observe(self, fixes: Sequence[PositionFix]) -> list[Association]:
+        """Take a time-ordered batch; returns the associations that began, changed or ended."""
+        self.changed = {}
+        scan = self.config.scan_s
+        bucket: float | None = None
+        radar: dict[str, tuple[float, PositionFix]] = {}
+        for f in fixes:
+            t = f.ts.timestamp()
+            b = math.floor(t / scan)
+            if bucket is not None and b != bucket and radar:
+                self._scan(radar)
+                radar = {}
+            bucket = b
+            if is_radar_target(f.vessel_id):
+                radar[f.vessel_id] = (t, f)
+                prev = self.radar_last.get(f.vessel_id)
+                if prev is None or t >= prev[0]:
+                    self.radar_last[f.vessel_id] = [t, f.lon, f.lat]
+            else:
+                self._coop_put(f, t)
+        if radar:
+            self._scan(radar)
+        return list(self.changed.values())
+
+    # ------------------------------------------------------------ one scan
+    def _scan(self, radar: Mapping[str, tuple[float, PositionFix]]) -> None:
+        cfg = self.config
+        by_sensor: dict[str, list[tuple[str, float, PositionFix]]] = {}
+        for tid, (t, f) in radar.items():
+            parsed = parse_target_id(tid)
+            by_sensor.setdefault(parsed[0] if parsed else "?", []).append((tid, t, f))
+        n = len(self._ids)
+        coop = self._coop[:n]
+        assigned: dict[str, tuple[str, float]] = {}
+        if n:
+            t_scan = max(t for _tid, t, _f in [x for v in by_sensor.values() for x in v])
+            live = np.nonzero(coop[:, 0] >= t_scan - cfg.max_age_s - cfg.scan_s)[0]
+            if len(live):
+                for items in by_sensor.values():
+                    assigned.update(self._assign(items, live))
+        for tid, (t, _f) in radar.items():
+            self._book(tid, t, assigned.get(tid))
+
+    def _assign(self, items: list[tuple[str, float, PositionFix]], live: np.ndarray) -> dict[str, tuple[str, float]]:
+        cfg = self.config
+        coop = self._coop[live]
+        t_r = np.array([t for _tid, t, _f in items])
+        lon0 = float(np.mean([f.lon for *_x, f in items]))
+        lat0 = float(np.mean([f.lat for *_x, f in items]))
+        kx = _M_PER_DEG * math.cos(math.radians(lat0))
+        t_mid = float(np.mean(t_r))
+        # dead-reckon every live cooperative vessel to the scan's mean time
+        dt = np.clip(t_mid - coop[:, 0], -cfg.max_age_s, cfg.max_age_s)
+        fresh = np.abs(t_mid - coop[:, 0]) <= cfg.max_age_s
+        sog = np.nan_to_num(coop[:, 3]) * _KN_MS
+        cog = np.radians(np.nan_to_num(coop[:, 4]))
+        cx = (coop[:, 1] - lon0) * kx + sog * np.sin(cog) * dt
+        cy = (coop[:, 2] - lat0) * _M_PER_DEG + sog * np.cos(cog) * dt
+        keep = np.nonzero(fresh)[0]
+        if not len(keep):
+            return {}
+        tree = cKDTree(np.column_stack([cx[keep], cy[keep]]))
+        rx = np.array([(f.lon - lon0) * kx for *_x, f in items])
+        ry = np.array([(f.lat - lat0) * _M_PER_DEG for *_x, f in items])
+        # the radar reports' own time: move them to t_mid along their own motion
+        rs = np.array([(f.sog_kn or 0.0) * _KN_MS for *_x, f in items])
+        rc = np.radians([f.cog_deg or 0.0 for *_x, f in items])
+        rx = rx + rs * np.sin(rc) * (t_mid - t_r)
+        ry = ry + rs * np.cos(rc) * (t_mid - t_r)
+        cand = tree.query_ball_point(np.column_stack([rx, ry]), r=cfg.gate_m)
+        rows, cols = [], []
+        for i, js in enumerate(cand):
+            for j in js:
+                rows.append(i)
+                cols.append(int(keep[j]))
+        if not rows:
+            return {}
+        ri = np.array(rows)
+        ci = np.array(cols)
+        d = np.hypot(rx[ri] - cx[ci], ry[ri] - cy[ci])
+        r_sog = np.array([np.nan if items[i][2].sog_kn is None else items[i][2].sog_kn for i in ri])
+        r_cog = np.array([np.nan if items[i][2].cog_deg is None else items[i][2].cog_deg for i in ri])
+        c_sog = coop[ci, 3]
+        c_cog = coop[ci, 4]
+        dsog = np.abs(np.nan_to_num(r_sog - c_sog))
+        moving = (np.nan_to_num(r_sog) > 2.0) & (np.nan_to_num(c_sog) > 2.0)
+        dcog = np.where(moving, np.nan_to_num(_angle_diff(np.nan_to_num(r_cog), np.nan_to_num(c_cog))), 0.0)
+        ok = (d <= cfg.gate_m) & (dsog <= cfg.max_speed_diff_kn) & (dcog <= cfg.max_course_diff_deg)
+        if not ok.any():
+            return {}
+        ri, ci, d = ri[ok], ci[ok], d[ok]
+        cost = d / cfg.gate_m + dsog[ok] / cfg.max_speed_diff_kn + dcog[ok] / cfg.max_course_diff_deg
+        # connected groups of candidates, one small dense assignment each
+        cu, cinv = np.unique(ci, return_inverse=True)
+        n_r = len(items)
+        graph = coo_matrix((np.ones(len(ri)), (ri, n_r + cinv)), shape=(n_r + len(cu), n_r + len(cu)))
+        _n, labels = connected_components(graph, directed=False)
+        out: dict[str, tuple[str, float]] = {}
+        comp = labels[ri]
+        for lab in np.unique(comp):
+            sel = np.nonzero(comp == lab)[0]
+            rr, rinv = np.unique(ri[sel], return_inverse=True)
+            cc, cinv2 = np.unique(ci[sel], return_inverse=True)
+            m = np.full((len(rr), len(cc)), 1e6)
+            m[rinv, cinv2] = cost[sel]
+            dist = np.full((len(rr), len(cc)), np.nan)
+            dist[rinv, cinv2] = d[sel]
+            a, b = linear_sum_assignment(m)
+            for x, y in zip(a, b):
+                if m[x, y] < 1e6:
+                    out[items[int(rr[x])][0]] = (self._ids[int(cc[y])], float(dist[x, y]))
+        return out
+
+    def _book(self, tid: str, t: float, hit: tuple[str, float] | None) -> None:
+        cfg = self.config
+        p = self.pairs.get(tid)
+        if hit is not None:
+            vid, dist = hit
+            if p is None or (p[0] != vid and not p[6]):
+                p = self.pairs[tid] = [vid, t, t, 0, 0.0, 0, False, t]
+            if p[0] == vid:
+                p[2] = p[7] = t
+                p[3] += 1
+                p[4] += dist
+                p[5] = 0
+                if p[3] >= cfg.confirm_hits:
+                    p[6] = True
+                if p[6]:
+                    self.changed[tid] = self._assoc(tid, p, active=True)
+                return
+        if p is None:
+            return
+        p[5] += 1
+        if p[5] >= cfg.drop_misses:
+            del self.pairs[tid]
+            if p[6]:
+                a = self._assoc(tid, p, active=False)
+                self.ended.append(a)
+                self.ended = self.ended[-500:]
+                self.changed[tid] = a
+
+    def _assoc(self, tid: str, p: list, *, active: bool) -> Association:
+        parsed = parse_target_id(tid) or ("?", None)
+        return Association(tid, parsed[0], parsed[1], p[0], p[1], p[2], p[4] / max(p[3], 1), p[3], active)
+
+    # ------------------------------------------------------------ questions
+    def match_of(self, radar_target: str) -> str | None:
+        """The cooperative vessel a radar target is (confirmed), else None."""
+        p = self.pairs.get(radar_target)
+        return p[0] if p is not None and p[6] else None
+
+    def targets_of(self, vessel_id: str) -> list[str]:
+        """Radar targets confirmed as this vessel (now, or ended recently)."""
+        out = [tid for tid, p in self.pairs.items() if p[0] == vessel_id and p[6]]
+        out += [a.radar_target for a in self.ended if a.vessel_id == vessel_id and a.radar_target not in out]
+        return out
+
+    def association(self, radar_target: str) -> Association | None:
+        p = self.pairs.get(radar_target)
+        if p is not None and p[6]:
+            return self._assoc(radar_target, p, active=True)
+        return next((a for a in reversed(self.ended) if a.radar_target == radar_target), None)
+
+    def coop_position(self, vessel_id: str) -> tuple[float, float, float] | None:
+        r = self._row.get(vessel_id)
+        if r is None:
+            return None
+        t, lon, lat = self._coop[r, :3]
+        return float(t), float(lon), float(lat)
+
+    def coop_near(self, lon: float, lat: float, t: float, radius_m: float) -> list[str]:
+        n = len(self._ids)
+        if not n:
+            return []
+        c = self._coop[:n]
+        kx = _M_PER_DEG * math.cos(math.radians(lat))
+        near = (np.abs(c[:, 0] - t) <= self.config.max_age_s) & (
+            np.hypot((c[:, 1] - lon) * kx, (c[:, 2] - lat) * _M_PER_DEG) <= radius_m)
+        return [self._ids[i] for i in np.nonzero(near)[0]]
+
+    # ------------------------------------------------------------ state
+    def to_dict(self) -> dict[str, Any]:
+        n = len(self._ids)
+        return {
+            "type": "association",
+            "coop": {vid: [None if math.isnan(x) else float(x) for x in self._coop[i]] for i, vid in enumerate(self._ids[:n])},
+            "pairs": self.pairs,
+            "radar_last": self.radar_last,
+            "ended": [asdict(a) for a in self.ended],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None, config: AssociationConfig | None = None) -> Associator:
+        out = cls(config)
+        if not d:
+            return out
+        for vid, row in dict(d.get("coop", {})).items():
+            r = len(out._ids)
+            if r >= len(out._coop):
+                grown = np.full((len(out._coop) * 2, 5), np.nan)
+                grown[: len(out._coop)] = out._coop
+                out._coop = grown
+            out._row[vid] = r
+            out._ids.append(vid)
+            out._coop[r] = [np.nan if x is None else x for x in row]
+        out.pairs = {k: list(v) for k, v in dict(d.get("pairs", {})).items()}
+        out.radar_last = {k: list(v) for k, v in dict(d.get("radar_last", {})).items()}
+        out.ended = [Association(**a) for a in d.get("ended", [])]
+        return out
+
+    def forget_before(self, t: float) -> None:
+        """Drop cooperative vessels and radar targets not seen since ``t`` (bounded state)."""
+        n = len(self._ids)
+        keep = [i for i in range(n) if self._coop[i, 0] >= t]
+        if len(keep) < n:
+            ids = [self._ids[i] for i in keep]
+            rows = self._coop[keep] if keep else np.full((0, 5), np.nan)
+            self._ids, self._row = ids, {v: i for i, v in enumerate(ids)}
+            self._coop = np.full((max(64, len(ids) * 2), 5), np.nan)
+            self._coop[: len(ids)] = rows
+        self.radar_last = {k: v for k, v in self.radar_last.items() if v[0] >= t}
+        self.pairs = {k: v for k, v in self.pairs.items() if v[7] >= t or v[2] >= t}
+
+
