@@ -24,6 +24,8 @@ from django.core.cache import cache
 from .domain.detectors import AreaSeasonRule, DetectorConfig, DetectorSet
 from .domain.geo_units import haversine_m
 from .domain.pipeline import StateStore, TrackPipeline
+from .domain.sensors import Sensor
+from .domain.trackers.dark_targets import DarkTargetRule
 from .domain.tides import TideEvent, TideSchedule
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,10 @@ class BorderPipeline(TrackPipeline):
     the level and the de-duplication all see it.
     """
 
-    def __init__(self, *, signals: Sequence[Signal] = (), **kwargs: Any) -> None:
+    def __init__(self, *, signals: Sequence[Signal] = (), sensors: Sequence[Sensor] = (),
+                 dark_rule: DarkTargetRule | None = None, **kwargs: Any) -> None:
+        self.sensors = tuple(sensors)  # read by the dark-target tracker when it binds
+        self.dark_rule = dark_rule
         super().__init__(**kwargs)
         self.signals = sorted(signals, key=lambda s: s.at_s)
 
@@ -90,9 +95,18 @@ class BorderPipeline(TrackPipeline):
 
     def _emit(self, b, *, geofence, start_s: float, end_s: float, factors: dict[str, float],
               evidence: dict[str, Any], **kwargs: Any) -> None:
+        if self.sensors:
+            sensors, shadow = self.tracker("dark_targets").sensors_of(b, kwargs["vessels"])
+            if shadow:
+                return  # a radar track of a known AIS/Beidou vessel: that vessel's own track carries the finding
+            if sensors:
+                evidence = {**evidence, "sensors": sorted(set(evidence.get("sensors", [])) | set(sensors))}
         near = self._signals_near(geofence, start_s, end_s)
         if near:
             factors["corroboration"] = max(float(factors.get("corroboration", 0.0)), max(s.weight for s in near))
+            seen_by = {s.details.get("sensor") for s in near if s.details and s.details.get("sensor")}
+            if seen_by:
+                evidence = {**evidence, "sensors": sorted(set(evidence.get("sensors", [])) | seen_by)}
             evidence = {**evidence, "field_signals": [
                 {**(s.details or {}), "kind": s.kind, "at": datetime.fromtimestamp(s.at_s, UTC).isoformat(),
                  "weight": s.weight, "ref": s.ref} for s in near
@@ -115,6 +129,8 @@ class Context:
     vehicle_watchlist: frozenset[str]
     checkpoints: dict[str, tuple[float, float]]
     signals: list[Signal] = field(default_factory=list)
+    sensors: list[Sensor] = field(default_factory=list)
+    dark_rule: DarkTargetRule | None = None
 
     def pipeline(self, *, store: StateStore | None, weights: Mapping[str, float] | None = None,
                  thresholds: Mapping[str, float] | None = None, signals: Iterable[Signal] | None = None) -> BorderPipeline:
@@ -137,6 +153,8 @@ class Context:
             known_vehicles=frozenset(),  # no vehicle registry yet: every unwatched plate is "unknown"
             checkpoints=self.checkpoints,
             signals=list(signals) if signals is not None else self.signals,
+            sensors=self.sensors,
+            dark_rule=self.dark_rule,
         )
 
 
@@ -220,7 +238,20 @@ def signals_load(*, days: int = 60) -> list[Signal]:
     ]
 
 
+def dark_rule_load() -> DarkTargetRule:
+    """The dark-target rule: defaults, overridden by ``params["dark_target"]`` of the county-wide,
+    all-year detector setting (per-area/season rules of the other detectors are not read here yet)."""
+    from .models import DetectorSetting
+
+    for row in DetectorSetting.objects.filter(township=""):
+        if row.all_year and isinstance(row.params.get("dark_target"), dict):
+            return DarkTargetRule.from_dict(row.params["dark_target"])
+    return DarkTargetRule()
+
+
 def context_load() -> Context:
+    from apps.sources.sensors import sensors_domain
+
     from .convert import geofences_to_domain
     from .models import Checkpoint, Geofence, Holiday, Vessel
     from .services import risk_model_current
@@ -239,6 +270,8 @@ def context_load() -> Context:
         vehicle_watchlist=plates,
         checkpoints={c: (lon, lat) for c, lon, lat in Checkpoint.objects.values_list("code", "lon", "lat")},
         signals=signals_load(),
+        sensors=sensors_domain(kinds=["radar"]),
+        dark_rule=dark_rule_load(),
     )
 
 

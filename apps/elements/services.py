@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -847,6 +847,7 @@ def fix_batch_detect(*, run_id: int | None, upto: int | None = None, count_batch
                 counts["detected"] = len(parsed)
                 pipeline = live_pipeline(store)
                 _upsert_all(pipeline.process(parsed), counts)
+                radar_associations_store(changes=pipeline.tracker("dark_targets").last_changes)
                 handoff.done(marks)
                 if run_id is not None:
                     ingest_run_add(run_id=run_id, counts=counts, batch=count_batch)
@@ -854,6 +855,28 @@ def fix_batch_detect(*, run_id: int | None, upto: int | None = None, count_batch
     finally:
         store.discard()
     return counts
+
+
+def radar_associations_store(*, changes: Sequence) -> int:
+    """Associations that began, changed or ended in a batch: one bulk upsert."""
+    from .models import RadarAssociation
+
+    if not changes:
+        return 0
+    rows = [
+        RadarAssociation(
+            radar_target=a.radar_target[:40], sensor_code=a.sensor[:60], target_number=a.number or 0,
+            vessel_id=a.vessel_id[:40], since=datetime.fromtimestamp(a.since_s, UTC),
+            last=datetime.fromtimestamp(a.last_s, UTC), mean_distance_m=round(a.mean_distance_m, 1),
+            samples=a.hits, active=a.active,
+        )
+        for a in changes
+    ]
+    RadarAssociation.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["radar_target", "vessel_id"],
+        update_fields=["last", "mean_distance_m", "samples", "active"],
+    )
+    return len(rows)
 
 
 def _upsert_all(events_: Iterable, counts: dict[str, Any]) -> None:

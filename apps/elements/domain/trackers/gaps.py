@@ -21,6 +21,11 @@ class GapTracker(Tracker):
     def bind(self, ctx: TrackerContext) -> None:
         super().bind(ctx)
         self.min_gap_s = ctx.config.min_gap_s()
+        self.fusion = None
+
+    def connect(self, trackers) -> None:
+        # radar confirms a gap (or says it lies outside coverage): the dark-target tracker knows
+        self.fusion = next((t for t in trackers if t.name == "dark_targets"), None)
 
     def on_fix(self, b: Batch, st: VesselState, i: int, fix: PositionFix, t: float, sp: float) -> None:
         if st.last_s is not None and t - st.last_s >= self.min_gap_s:
@@ -63,6 +68,8 @@ class GapTracker(Tracker):
         tide, tw = tide_proximity(t0, t, tide_window_at=ctx.tide_window_at)
         factors["tide"] = tide
         gfo = anchor[0] if anchor is not None and anchor[1] <= dv.near_pier_m else None
+        if self.fusion is not None:
+            self.fusion.judge_gap(b, st, last, fix, factors, evidence)
         ctx.emit(
             b,
             kind="dark_vessel",

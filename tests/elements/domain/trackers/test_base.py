@@ -76,7 +76,7 @@ def test_the_default_trackers_each_own_their_kinds() -> None:
     p = pipeline()
     kinds = [k for t in p.trackers for k in t.kinds]
     assert len(kinds) == len(set(kinds))
-    assert set(kinds) == {"dark_vessel", "idle_pier_landing", "repeat_visit", "vehicle_vessel", "scout_boat", "rendezvous"}
+    assert set(kinds) == {"dark_vessel", "idle_pier_landing", "repeat_visit", "vehicle_vessel", "scout_boat", "rendezvous", "dark_target"}
     assert p.tracker("visits").kinds == ("idle_pier_landing",)
     found = p.detect(landing("4151", sh(2021, 3, 21, 1)) + landing("4151", sh(2021, 3, 23, 1)))
     assert {"idle_pier_landing", "repeat_visit"} <= {f.kind for f in found}
