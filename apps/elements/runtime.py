@@ -97,7 +97,7 @@ class BorderPipeline(TrackPipeline):
               evidence: dict[str, Any], **kwargs: Any) -> None:
         if self.sensors:
             sensors, shadow = self.tracker("dark_targets").sensors_of(b, kwargs["vessels"])
-            if shadow:
+            if shadow and kwargs["kind"] != "dark_target":
                 return  # a radar track of a known AIS/Beidou vessel: that vessel's own track carries the finding
             if sensors:
                 evidence = {**evidence, "sensors": sorted(set(evidence.get("sensors", [])) | set(sensors))}

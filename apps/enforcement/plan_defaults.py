@@ -93,11 +93,51 @@ ILLEGAL_GOODS_PLAN: dict[str, list[Subtask]] = {
     ],
 }
 
+DARK_TARGET_PLAN: dict[str, list[Subtask]] = {
+    "red": [
+        ("sea", "coastguard", "海上拦截", "按雷达目标实时位置前出拦截，登临查明船舶身份和货物。"),
+        ("sea", "maritime", "目标识别", "调取雷达、视频资料识别目标，核查是否有 AIS/北斗未报告的船舶。"),
+        ("shore", "police", "码头布控", "对目标驶向的码头/岙口布控，控制现场人员、车辆和货物。"),
+        ("road", TOWNSHIP, "属地封控", "镇乡网格队伍封控码头进出路口。"),
+    ],
+    "orange": [
+        ("sea", "coastguard", "海上拦截", "按雷达目标实时位置前出拦截并查明身份。"),
+        ("sea", "maritime", "目标识别", "调取雷达、视频资料识别目标。"),
+        ("shore", "police", "码头布控", "对目标驶向的码头/岙口布控。"),
+    ],
+    "yellow": [
+        ("sea", "maritime", "目标识别", "调取雷达、视频资料识别目标并反馈。"),
+        ("shore", TOWNSHIP, "岸线核查", "属地网格员到目标附近岸线核实并拍照反馈。"),
+    ],
+    "blue": [
+        ("sea", "maritime", "目标核查", "核查雷达目标身份并反馈。"),
+    ],
+}
+
+SENSOR_ALERT_PLAN: dict[str, list[Subtask]] = {
+    "red": [
+        ("shore", "police", "码头处置", "立即派警力赶赴码头，查看视频/红外告警原因，控制现场。"),
+        ("road", TOWNSHIP, "属地封控", "镇乡网格队伍封控码头进出路口。"),
+    ],
+    "orange": [
+        ("shore", "police", "码头核查", "派警力赶赴码头核查视频/红外告警原因。"),
+        ("shore", TOWNSHIP, "属地核查", "码长或网格员到场核实并拍照反馈。"),
+    ],
+    "yellow": [
+        ("shore", TOWNSHIP, "属地核查", "码长或网格员到场核实并拍照反馈。"),
+    ],
+    "blue": [
+        ("shore", TOWNSHIP, "视频复核", "属地复核视频抓拍，必要时到场核实。"),
+    ],
+}
+
 # kind, name, auto-dispatch minimum level, subtasks by level
 DEFAULT_PLANS: list[tuple[str, str, str, dict[str, list[Subtask]]]] = [
     ("any", "通用“四位一体”分级处置预案", "orange", ANY_PLAN),
     ("dark_vessel", "船舶关闭信号处置预案", "orange", DARK_VESSEL_PLAN),
     ("illegal_goods", "来源不明货物处置预案", "orange", ILLEGAL_GOODS_PLAN),
+    ("dark_target", "雷达暗目标处置预案", "orange", DARK_TARGET_PLAN),
+    ("sensor_alert", "闲置码头夜间感知告警处置预案", "orange", SENSOR_ALERT_PLAN),
 ]
 
 # level -> the routes a new task is notified through ("notify"), and the routes an

@@ -183,3 +183,79 @@ def test_device_posts_events_with_its_token(sensors, api_for):
     assert client.post("/api/sources/devices/events/", body, format="json", HTTP_X_DEVICE_TOKEN=token).status_code == 200
     bad = client.post("/api/sources/devices/events/", {**body, "kind": "alien"}, format="json", HTTP_X_DEVICE_TOKEN=token)
     assert bad.status_code == 400 and "未知的事件类型" in bad.json()["detail"]
+
+
+# --------------------------------------------------------------------------- fusion scenarios
+def _radar_twin(fixes, target: str, *, north_m: float = 40.0):
+    """What the radar reports of a boat: the same motion, 40 m off, 5 s later."""
+    from apps.elements.domain.model import PositionFix
+
+    out = []
+    for f in fixes:
+        lon, lat = destination(f.lon, f.lat, 0.0, north_m)
+        out.append(PositionFix("radar", target, f.ts + timedelta(seconds=5), lon, lat, f.sog_kn, f.cog_deg))
+    return out
+
+
+def _ingest_together(tmp_path, *tracks):
+    """AIS/Beidou and radar fixes in one run, so the producer hands them to the pipeline in time
+    order as live feeds would (separate files would each be judged whole, one after the other)."""
+    fixes = [f for t in tracks for f in t]
+    path = tmp_path / "mixed.csv"
+    path.write_text(positions_csv(fixes))
+    return run_json("ingest_positions", str(path))
+
+
+def test_a_radar_track_matching_an_ais_vessel_is_not_called_dark(sensors, tmp_path):
+    from apps.elements.models import RadarAssociation
+
+    pier = sensors["pier"]
+    ais = landing_fixes(pier, vessel_id="412440002", night=local_night(2, hour=1), stay_min=90, source="ais")
+    radar_id = "radar:R2:17@20260101T000000"
+    _ingest_together(tmp_path, ais, _radar_twin(ais, radar_id))
+    assert not Warning.objects.filter(kind="dark_target").exists()
+    [w] = Warning.objects.filter(kind="idle_pier_landing")
+    assert w.vessels == ["412440002"]  # the radar track of a known vessel raises nothing of its own
+    assert w.evidence["details"]["sensors"] == ["R2"]
+    a = RadarAssociation.objects.get(radar_target=radar_id)
+    assert a.vessel_id == "412440002" and a.sensor_code == "R2" and a.target_number == 17
+    assert 20 < a.mean_distance_m < 80 and a.active
+    assert a.describe().startswith("雷达 R2 目标 17 = 412440002（自 ")
+
+
+def test_an_ais_vessel_switching_off_inside_radar_coverage_is_a_confirmed_dark_vessel(sensors, tmp_path):
+    pier = sensors["pier"]
+    full = landing_fixes(pier, vessel_id="412440001", night=local_night(2, hour=1), stay_min=120, source="ais")
+    radar_id = "radar:R2:21@20260101T000000"
+    radar = _radar_twin(full, radar_id)
+    ais = full[:25] + full[85:]  # AIS off for an hour at the pier; the radar keeps seeing the boat
+    _ingest_together(tmp_path, ais, radar)
+    [w] = Warning.objects.filter(kind="dark_vessel", vessels=["412440001"])
+    confirmed = w.evidence["details"]["confirmed_by_radar"]
+    assert confirmed["radar_target"] == radar_id and confirmed["sensor"] == "R2" and confirmed["continued_min"] >= 5
+    assert w.evidence["factors"]["corroboration"] == 1.0 and w.evidence["details"]["sensors"] == ["R2"]
+    # while it was silent, the radar track was unexplained: a dark target that had been that vessel
+    dark = Warning.objects.get(kind="dark_target")
+    assert dark.vessels == [radar_id] and dark.evidence["details"]["was_associated_with"] == "412440001"
+
+
+def test_a_gap_outside_all_radar_coverage_is_scored_lower(sensors, tmp_path, demo_geo):
+    far = demo_geo["demo-jx-01"]  # 爵溪: far outside R2's 20 km
+    full = landing_fixes(far, vessel_id="412440003", night=local_night(2, hour=1), stay_min=120, source="ais")
+    _ingest_together(tmp_path, full[:25] + full[85:])
+    [w] = Warning.objects.filter(kind="dark_vessel", vessels=["412440003"])
+    assert w.evidence["details"]["coverage"] == "outside"
+    assert "confirmed_by_radar" not in w.evidence["details"]
+
+
+def test_an_unmatched_radar_track_heading_for_shore_is_a_dark_target(sensors, tmp_path):
+    pier = sensors["pier"]
+    boat = landing_fixes(pier, vessel_id="x", night=local_night(2, hour=2), stay_min=60)
+    radar_id = "radar:R2:33@20260101T000000"
+    _ingest_together(tmp_path, _radar_twin(boat, radar_id, north_m=0.0))
+    w = Warning.objects.get(kind="dark_target")
+    assert w.vessels == [radar_id] and w.evidence["details"]["sensors"] == ["R2"]
+    assert w.evidence["details"]["behaviour"] in ("toward_shore", "loitering")
+    assert w.evidence["details"]["unmatched_min"] >= 10
+    exported = json.loads(run_command("export_warnings", "--format", "json"))
+    assert [e["vessels"] for e in exported if e["kind"] == "dark_target"] == [[radar_id]]

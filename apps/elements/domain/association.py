@@ -29,7 +29,7 @@ the platform does not need.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -112,8 +112,12 @@ class Associator:
         self._coop[r] = (t, f.lon, f.lat, np.nan if f.sog_kn is None else f.sog_kn,
                          np.nan if f.cog_deg is None else f.cog_deg)
 
-    def observe(self, fixes: Sequence[PositionFix]) -> list[Association]:
-        """Take a time-ordered batch; returns the associations that began, changed or ended."""
+    def observe(self, fixes: Sequence[PositionFix],
+                on_scan: Callable[[list[PositionFix]], None] | None = None) -> list[Association]:
+        """Take a time-ordered batch; returns the associations that began, changed or ended.
+
+        ``on_scan`` is called after each scan with its radar fixes, while the association state
+        is that of the scan's time (what the dark-target rules must judge with)."""
         self.changed = {}
         scan = self.config.scan_s
         bucket: float | None = None
@@ -123,6 +127,8 @@ class Associator:
             b = math.floor(t / scan)
             if bucket is not None and b != bucket and radar:
                 self._scan(radar)
+                if on_scan is not None:
+                    on_scan([f for _t, f in radar.values()])
                 radar = {}
             bucket = b
             if is_radar_target(f.vessel_id):
@@ -134,6 +140,8 @@ class Associator:
                 self._coop_put(f, t)
         if radar:
             self._scan(radar)
+            if on_scan is not None:
+                on_scan([f for _t, f in radar.values()])
         return list(self.changed.values())
 
     # ------------------------------------------------------------ one scan

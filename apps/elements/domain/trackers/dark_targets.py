@@ -70,6 +70,8 @@ class DarkFinding:
     closed_m: float
     others: tuple[str, ...]
     fixes: tuple[PositionFix, ...]
+    #: the cooperative vessel this radar track was associated with before (it went silent)
+    was_associated_with: str | None = None
 
 
 NearestPlace = Callable[[float, float], tuple[Any, float] | None]
@@ -118,11 +120,12 @@ class DarkTargets:
             if behaviour is None:
                 continue
             st["last_emit"] = t
+            was = assoc.association(f.vessel_id)
             out.append(DarkFinding(
                 target=f.vessel_id, sensors=sensors, behaviour=behaviour, start_s=st["since"], end_s=t,
                 unmatched_min=round((t - st["since"]) / 60.0, 1), place=near[0] if near else None,
                 place_distance_m=round(near[1], 1) if near else None, closed_m=round(closed, 1), others=others,
-                fixes=(f,),
+                fixes=(f,), was_associated_with=was.vessel_id if was is not None and not was.active else None,
             ))
         return out
 
@@ -218,8 +221,13 @@ class DarkTargetTracker(Tracker):
         fz.dark.rule = self.rule
         order = sorted(range(len(cols.fixes)), key=lambda i: cols.ts_l[i])
         fixes = [cols.fixes[i] for i in order]
-        fz.changes = self.last_changes = fz.assoc.observe(fixes)
-        for df in fz.dark.step(fixes, assoc=fz.assoc, coverage=self.coverage, nearest_place=self._nearest_place):
+        found: list[DarkFinding] = []
+
+        def on_scan(scan: list[PositionFix]) -> None:
+            found.extend(fz.dark.step(scan, assoc=fz.assoc, coverage=self.coverage, nearest_place=self._nearest_place))
+
+        fz.changes = self.last_changes = fz.assoc.observe(fixes, on_scan=on_scan)
+        for df in found:
             self._emit(b, fz, df)
         horizon = float(cols.ts.max()) - FORGET_AFTER_S
         fz.assoc.forget_before(horizon)
@@ -238,14 +246,13 @@ class DarkTargetTracker(Tracker):
         }
         tide, tw = tide_proximity(df.start_s, df.end_s, tide_window_at=ctx.tide_window_at)
         factors["tide"] = tide
-        was = fz.assoc.association(df.target)
         evidence: dict[str, Any] = {
             "behaviour": df.behaviour, "unmatched_min": df.unmatched_min, "sensors": list(df.sensors),
             "nearest_place": df.place.name if df.place is not None else None,
             "place_distance_m": df.place_distance_m, "closed_on_shore_m": df.closed_m, "met": list(df.others),
         }
-        if was is not None and not was.active:
-            evidence["was_associated_with"] = was.vessel_id
+        if df.was_associated_with:
+            evidence["was_associated_with"] = df.was_associated_with
         ctx.emit(
             b, kind="dark_target", vessels=(df.target,), geofence=gfo, start_s=df.start_s, end_s=df.end_s,
             factors=factors, evidence=evidence, key=f"dark_target|{df.target}", ongoing=True, fixes=df.fixes,
