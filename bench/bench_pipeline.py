@@ -308,6 +308,75 @@ def bench_end_to_end(index: GeofenceIndex, fixes: list[PositionFix], batch: int)
     }
 
 
+def radar_stream(fixes: list[PositionFix], *, n_tracks: int, dark_share: float, rng: np.random.Generator
+                 ) -> tuple[list[PositionFix], list[PositionFix], set[str]]:
+    """Radar twins of ``n_tracks`` vessels (40 m off, 5 s later); ``dark_share`` of them are vessels
+    whose AIS is removed (radar-only targets). Returns (AIS fixes kept, radar fixes, dark vessel ids)."""
+    vids = sorted({f.vessel_id for f in fixes})
+    chosen = rng.choice(len(vids), size=min(n_tracks, len(vids)), replace=False)
+    twins = {vids[i]: f"radar:R{k % 3 + 1}:{k}@20210320T170000" for k, i in enumerate(chosen.tolist())}
+    dark = {v for k, v in enumerate(twins) if k < int(len(twins) * dark_share)}
+    radar, ais = [], []
+    for f in fixes:
+        tid = twins.get(f.vessel_id)
+        if tid is not None:
+            radar.append(PositionFix("radar", tid, f.ts + timedelta(seconds=5), f.lon, f.lat + 40 / M_PER_DEG,
+                                     f.sog_kn, f.cog_deg))
+        if f.vessel_id not in dark:
+            ais.append(f)
+    return ais, radar, dark
+
+
+def bench_fusion(index: GeofenceIndex, fixes: list[PositionFix], batch: int, *, n_tracks: int,
+                 rng: np.random.Generator) -> dict[str, object]:
+    """The same pipeline with 3 radars covering the box and radar tracks in the stream:
+    association (radar ↔ AIS) and the dark-target tracker run on every batch."""
+    from apps.elements.domain.sensors import Sensor
+
+    ais, radar, dark = radar_stream(fixes, n_tracks=n_tracks, dark_share=0.2, rng=rng)
+    stream = sorted(ais + radar, key=lambda f: f.ts)
+    lon0, lat0, lon1, lat1 = BBOX
+    sensors = tuple(Sensor(f"R{k}", "radar", lon0 + (lon1 - lon0) * x, lat0 + (lat1 - lat0) * y, range_m=60_000)
+                    for k, (x, y) in enumerate([(0.3, 0.2), (0.5, 0.5), (0.3, 0.8)], start=1))
+
+    class RadarPipeline(TrackPipeline):
+        def __init__(self, **kw):
+            self.sensors, self.dark_rule = sensors, None
+            super().__init__(**kw)
+
+    base = new_pipeline(index)
+    pipe = RadarPipeline(geofences=index, tide_window_at=tide_lookup, holidays=set(),
+                         watchlist=dict(base.watchlist), known_vessels=base._is_known_vessel)
+    tracker = pipe.tracker("dark_targets")
+    warnings = []
+    assoc_changes = 0
+    t = _time.perf_counter()
+    c = _time.process_time()
+    for s in range(0, len(stream), batch):
+        warnings.extend(pipe.process(stream[s : s + batch]))
+        assoc_changes += len(tracker.last_changes)
+    elapsed = _time.perf_counter() - t
+    cpu = _time.process_time() - c
+    fusion = pipe.store.get_many(["fusion"])["fusion"]
+    matched = sum(1 for p in fusion.assoc.pairs.values() if p[6])
+    dark_targets = {w.vessels[0] for w in warnings if w.kind == "dark_target" and w.action == "new"}
+    return {
+        "radars": len(sensors),
+        "radar_tracks": len({f.vessel_id for f in radar}),
+        "radar_only_tracks": len(dark),
+        "ais_vessels": len({f.vessel_id for f in ais}),
+        "fixes": len(stream),
+        "radar_fixes": len(radar),
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "fixes_per_s": len(stream) / elapsed,
+        "fixes_per_cpu_s": len(stream) / cpu,
+        "associated_at_end": matched,
+        "association_changes": assoc_changes,
+        "dark_target_warnings": len(dark_targets),
+    }
+
+
 def bench_latency(
     index: GeofenceIndex, fixes: list[PositionFix], *, rate: float, poll_s: float, seconds: float
 ) -> dict[str, float]:
@@ -403,6 +472,7 @@ def main() -> None:
     ap.add_argument("--nmea-fixes", type=int, default=200_000, help="fixes encoded as NMEA for the decode stages")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--radar-tracks", type=int, default=2_000, help="radar tracks (3 radars) for the fusion stage")
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
     if args.memory_child:
@@ -423,6 +493,7 @@ def main() -> None:
     decode = bench_decode(index, lines, args.batch)
     locate = bench_locate(index, stream.fixes, args.batch)
     e2e = bench_end_to_end(index, stream.fixes, args.batch)
+    fusion = bench_fusion(index, stream.fixes, args.batch, n_tracks=args.radar_tracks, rng=rng)
     latency = bench_latency(index, stream.fixes, rate=2_000.0, poll_s=0.1, seconds=args.latency_seconds)
     child = subprocess.run(
         [
@@ -444,6 +515,7 @@ def main() -> None:
         "decode": decode,
         "locate": locate,
         "end_to_end": e2e,
+        "fusion": fusion,
         "latency": latency,
         "memory": memory,
         "total_s": _time.perf_counter() - t_all,
@@ -464,6 +536,12 @@ def main() -> None:
             f"pipeline.process (batch {args.batch:,})",
             f"{e2e['fixes_per_s']:,.0f} fixes/s wall ({e2e['seconds']:.1f} s), "
             f"{e2e['fixes_per_cpu_s']:,.0f} fixes per CPU-second",
+        ),
+        (
+            f"  with {fusion['radars']} radars, {fusion['radar_tracks']:,} radar tracks (association + dark targets)",
+            f"{fusion['fixes_per_s']:,.0f} fixes/s wall, {fusion['fixes_per_cpu_s']:,.0f} per CPU-second "
+            f"({fusion['fixes']:,} fixes; {fusion['associated_at_end']:,} associated at the end, "
+            f"{fusion['radar_only_tracks']:,} radar-only, {fusion['dark_target_warnings']:,} dark_target warnings)",
         ),
         ("warnings new / update", f"{e2e['warnings_new']:,} / {e2e['warnings_update']:,}"),
         ("new by kind", ", ".join(f"{k} {v}" for k, v in sorted(e2e["new_by_kind"].items()))),

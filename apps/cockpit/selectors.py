@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.models import Department
 from apps.elements.models import COORD_SCALE, Geofence, StoredFix, TideStation, Vessel, Warning
+from apps.elements.selectors import radar_associations
 from apps.enforcement.models import DISPOSAL_ORDER, Case, DisposalStep, SeizedGoods, Task
 from apps.notifications.selectors import delivery_rates
 from apps.reporting.models import Reward, Tip
@@ -407,7 +408,9 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
       ``MAP_TRACK_POINTS`` latest fixes each);
     * open warnings with a position (at most ``MAP_MAX_WARNINGS``, highest level first);
     * geofences (kind, status, whether an open warning sits on them);
-    * facilities and the teams' last check-ins (from the source-governance module).
+    * facilities and the teams' last check-ins (from the source-governance module);
+    * sensor coverage (radar ranges, camera sectors) and radar tracks associated with
+      AIS/Beidou vessels (radar targets are vessels of source ``radar``).
     """
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
@@ -459,8 +462,18 @@ def cockpit_map(*, hours: int = MAP_VESSEL_HOURS, now: datetime | None = None) -
         "geofences": geofences,
         "facilities": _facilities_for_map(),
         "checkins": _last_checkins(now=now),
+        "sensors": _sensor_coverage(),
+        "associations": radar_associations(since=since),
     }
     return out
+
+
+def _sensor_coverage() -> dict[str, Any]:
+    """Radar ranges and camera/sentinel fields of view (GeoJSON), drawn under the targets."""
+    from apps.elements.domain.sensors import sensors_geojson
+    from apps.sources.sensors import sensors_domain
+
+    return sensors_geojson(sensors_domain())
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .domain.radar import describe_target, is_radar_target
 from .models import COORD_SCALE, Geofence, StoredFix, VehicleCaptureRecord, Vessel, Warning
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -316,6 +317,35 @@ FACTOR_LABELS = {
 }
 
 
+def warning_sensors(*, warning: Warning) -> list[dict[str, Any]]:
+    """Every sensor that saw a warning's episode: radars (radar tracks, confirmations), cameras and
+    sentinels (their sightings corroborating it), with the registry's name and kind."""
+    from apps.sources.models import Facility
+
+    details = (warning.evidence or {}).get("details", {}) or {}
+    codes = list(details.get("sensors", []) or [])
+    codes += [s.get("sensor") for s in details.get("field_signals", []) or [] if s.get("sensor")]
+    codes = list(dict.fromkeys(c for c in codes if c))
+    if not codes:
+        return []
+    known = {f.code: f for f in Facility.objects.filter(code__in=codes)}
+    out = []
+    for c in codes:
+        f = known.get(c)
+        out.append({"code": c, "name": f.name if f else c, "kind": f.get_kind_display() if f else ""})
+    return out
+
+
+def radar_associations(*, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """Radar tracks associated with AIS/Beidou vessels, seen since ``since`` (for the maps)."""
+    from .models import RadarAssociation
+
+    return [
+        {"radar_target": a.radar_target, "vessel_id": a.vessel_id, "active": a.active, "text": a.describe()}
+        for a in RadarAssociation.objects.filter(last__gte=since).order_by("-last")[:limit]
+    ]
+
+
 def warning_evidence_view(*, warning: Warning) -> dict[str, Any]:
     """What the detail page shows of a warning's evidence (plain data for the template and map)."""
     ev = warning.evidence or {}
@@ -344,6 +374,8 @@ def warning_evidence_view(*, warning: Warning) -> dict[str, Any]:
     }
     tw = ev.get("tide_window")
     return {
+        "seen_by": warning_sensors(warning=warning),
+        "vessel_labels": [describe_target(v) if is_radar_target(v) else v for v in warning.vessels or []],
         "factor_rows": rows,
         "score_total": sum(r["points"] for r in rows),
         "rule": {"detector": rule.get("detector"), "area": rule.get("area"), "month": rule.get("month"),

@@ -4,6 +4,7 @@ import io
 import pytest
 
 from apps.enforcement.models import Case, DispatchPlan, Task
+from apps.enforcement.plan_defaults import DEFAULT_PLANS
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_demo_loads_twice_without_duplicates(make_warning, settings, tmp_path):
     out = io.StringIO()
     demo.load(out)
     demo.load(io.StringIO())
-    assert DispatchPlan.objects.count() == 3
+    assert DispatchPlan.objects.count() == len(DEFAULT_PLANS)
     assert Task.objects.filter(warning=red).count() == 9
     case = Case.objects.get(title=demo.CASE_TITLE)
     goods = case.goods.get()

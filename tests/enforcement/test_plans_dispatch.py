@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.elements.models import Warning
 from apps.enforcement import services
 from apps.enforcement.models import Case, Dispatch, DispatchPlan, PlanSubtask, Task, TaskEvent
-from apps.enforcement.plan_defaults import ANY_PLAN, LEVEL_DEADLINES
+from apps.enforcement.plan_defaults import ANY_PLAN, DEFAULT_PLANS, LEVEL_DEADLINES
 from apps.enforcement.subjects import _REGISTRY, register_subject_type
 from apps.enforcement.tasks import auto_dispatch_warning
 
@@ -36,7 +36,7 @@ def test_default_plans_follow_the_four_levels(plans):
     general.auto_dispatch_min_level = "red"
     general.save()
     again = services.ensure_default_plans()
-    assert DispatchPlan.objects.count() == len(again) == 3
+    assert DispatchPlan.objects.count() == len(again) == len(DEFAULT_PLANS)
     assert DispatchPlan.objects.get(kind="any").auto_dispatch_min_level == "red"
     assert PlanSubtask.objects.filter(plan=general).count() == sum(len(v) for v in ANY_PLAN.values())
 

@@ -95,6 +95,9 @@ class Associator:
         self.radar_last: dict[str, list] = {}
         self.ended: list[Association] = []
         self.changed: dict[str, Association] = {}
+        self._sensors: dict[str, str] = {}
+        #: the last scan's KD-tree of predicted cooperative positions (for "who is near" questions)
+        self._last_tree: tuple | None = None
 
     # ------------------------------------------------------------ input
     def _coop_put(self, f: PositionFix, t: float) -> None:
@@ -146,91 +149,99 @@ class Associator:
 
     # ------------------------------------------------------------ one scan
     def _scan(self, radar: Mapping[str, tuple[float, PositionFix]]) -> None:
+        """One scan: predict the live cooperative vessels once, one KD-tree, then per radar a gated,
+        one-to-one assignment."""
         cfg = self.config
-        by_sensor: dict[str, list[tuple[str, float, PositionFix]]] = {}
-        for tid, (t, f) in radar.items():
-            parsed = parse_target_id(tid)
-            by_sensor.setdefault(parsed[0] if parsed else "?", []).append((tid, t, f))
-        n = len(self._ids)
-        coop = self._coop[:n]
+        items = [(tid, t, f) for tid, (t, f) in radar.items()]
         assigned: dict[str, tuple[str, float]] = {}
+        n = len(self._ids)
         if n:
-            t_scan = max(t for _tid, t, _f in [x for v in by_sensor.values() for x in v])
-            live = np.nonzero(coop[:, 0] >= t_scan - cfg.max_age_s - cfg.scan_s)[0]
+            coop = self._coop[:n]
+            t_r = np.fromiter((t for _tid, t, _f in items), float, len(items))
+            t_mid = float(t_r.mean())
+            live = np.nonzero(np.abs(coop[:, 0] - t_mid) <= cfg.max_age_s)[0]
             if len(live):
-                for items in by_sensor.values():
-                    assigned.update(self._assign(items, live))
-        for tid, (t, _f) in radar.items():
+                c = coop[live]
+                lon0 = float(np.mean([f.lon for *_x, f in items]))
+                lat0 = float(np.mean([f.lat for *_x, f in items]))
+                kx = _M_PER_DEG * math.cos(math.radians(lat0))
+                dt = t_mid - c[:, 0]
+                sog = np.nan_to_num(c[:, 3]) * _KN_MS
+                cog = np.radians(np.nan_to_num(c[:, 4]))
+                cx = (c[:, 1] - lon0) * kx + sog * np.sin(cog) * dt
+                cy = (c[:, 2] - lat0) * _M_PER_DEG + sog * np.cos(cog) * dt
+                tree = cKDTree(np.column_stack([cx, cy]))
+                self._last_tree = (tree, live, lon0, lat0, kx, t_mid)
+                # the radar reports moved to t_mid along their own motion
+                rs = np.array([(f.sog_kn or 0.0) * _KN_MS for *_x, f in items])
+                rc = np.radians([f.cog_deg or 0.0 for *_x, f in items])
+                rx = np.array([(f.lon - lon0) * kx for *_x, f in items]) + rs * np.sin(rc) * (t_mid - t_r)
+                ry = np.array([(f.lat - lat0) * _M_PER_DEG for *_x, f in items]) + rs * np.cos(rc) * (t_mid - t_r)
+                cand = tree.query_ball_point(np.column_stack([rx, ry]), r=cfg.gate_m)
+                by_sensor: dict[str, list[int]] = {}
+                for i, (tid, _t, _f) in enumerate(items):
+                    if cand[i]:
+                        by_sensor.setdefault(self._sensor_of(tid), []).append(i)
+                for rows_of in by_sensor.values():
+                    assigned.update(self._assign(items, rows_of, cand, rx, ry, cx, cy, c, live))
+        if not n or not len(live):
+            self._last_tree = None
+        for tid, t, _f in items:
             self._book(tid, t, assigned.get(tid))
 
-    def _assign(self, items: list[tuple[str, float, PositionFix]], live: np.ndarray) -> dict[str, tuple[str, float]]:
+    def _sensor_of(self, tid: str) -> str:
+        s = self._sensors.get(tid)
+        if s is None:
+            parsed = parse_target_id(tid)
+            s = self._sensors[tid] = parsed[0] if parsed else "?"
+        return s
+
+    def _assign(self, items, rows_of: list[int], cand, rx, ry, cx, cy, c, live) -> dict[str, tuple[str, float]]:
+        """Gate, cost and one-to-one assignment for the radar reports ``rows_of`` of one radar."""
         cfg = self.config
-        coop = self._coop[live]
-        t_r = np.array([t for _tid, t, _f in items])
-        lon0 = float(np.mean([f.lon for *_x, f in items]))
-        lat0 = float(np.mean([f.lat for *_x, f in items]))
-        kx = _M_PER_DEG * math.cos(math.radians(lat0))
-        t_mid = float(np.mean(t_r))
-        # dead-reckon every live cooperative vessel to the scan's mean time
-        dt = np.clip(t_mid - coop[:, 0], -cfg.max_age_s, cfg.max_age_s)
-        fresh = np.abs(t_mid - coop[:, 0]) <= cfg.max_age_s
-        sog = np.nan_to_num(coop[:, 3]) * _KN_MS
-        cog = np.radians(np.nan_to_num(coop[:, 4]))
-        cx = (coop[:, 1] - lon0) * kx + sog * np.sin(cog) * dt
-        cy = (coop[:, 2] - lat0) * _M_PER_DEG + sog * np.cos(cog) * dt
-        keep = np.nonzero(fresh)[0]
-        if not len(keep):
-            return {}
-        tree = cKDTree(np.column_stack([cx[keep], cy[keep]]))
-        rx = np.array([(f.lon - lon0) * kx for *_x, f in items])
-        ry = np.array([(f.lat - lat0) * _M_PER_DEG for *_x, f in items])
-        # the radar reports' own time: move them to t_mid along their own motion
-        rs = np.array([(f.sog_kn or 0.0) * _KN_MS for *_x, f in items])
-        rc = np.radians([f.cog_deg or 0.0 for *_x, f in items])
-        rx = rx + rs * np.sin(rc) * (t_mid - t_r)
-        ry = ry + rs * np.cos(rc) * (t_mid - t_r)
-        cand = tree.query_ball_point(np.column_stack([rx, ry]), r=cfg.gate_m)
-        rows, cols = [], []
-        for i, js in enumerate(cand):
-            for j in js:
-                rows.append(i)
-                cols.append(int(keep[j]))
-        if not rows:
-            return {}
-        ri = np.array(rows)
-        ci = np.array(cols)
-        d = np.hypot(rx[ri] - cx[ci], ry[ri] - cy[ci])
+        ri = np.fromiter((i for i in rows_of for _j in cand[i]), int)
+        cj = np.fromiter((j for i in rows_of for j in cand[i]), int)
+        d = np.hypot(rx[ri] - cx[cj], ry[ri] - cy[cj])
         r_sog = np.array([np.nan if items[i][2].sog_kn is None else items[i][2].sog_kn for i in ri])
         r_cog = np.array([np.nan if items[i][2].cog_deg is None else items[i][2].cog_deg for i in ri])
-        c_sog = coop[ci, 3]
-        c_cog = coop[ci, 4]
+        c_sog, c_cog = c[cj, 3], c[cj, 4]
         dsog = np.abs(np.nan_to_num(r_sog - c_sog))
-        moving = (np.nan_to_num(r_sog) > 2.0) & (np.nan_to_num(c_sog) > 2.0)
-        dcog = np.where(moving, np.nan_to_num(_angle_diff(np.nan_to_num(r_cog), np.nan_to_num(c_cog))), 0.0)
+        moving = (np.nan_to_num(r_sog) > 2.0) & (np.nan_to_num(c_sog) > 2.0) & ~np.isnan(r_cog) & ~np.isnan(c_cog)
+        dcog = np.where(moving, _angle_diff(np.nan_to_num(r_cog), np.nan_to_num(c_cog)), 0.0)
         ok = (d <= cfg.gate_m) & (dsog <= cfg.max_speed_diff_kn) & (dcog <= cfg.max_course_diff_deg)
         if not ok.any():
             return {}
-        ri, ci, d = ri[ok], ci[ok], d[ok]
+        ri, cj, d = ri[ok], cj[ok], d[ok]
         cost = d / cfg.gate_m + dsog[ok] / cfg.max_speed_diff_kn + dcog[ok] / cfg.max_course_diff_deg
-        # connected groups of candidates, one small dense assignment each
-        cu, cinv = np.unique(ci, return_inverse=True)
-        n_r = len(items)
-        graph = coo_matrix((np.ones(len(ri)), (ri, n_r + cinv)), shape=(n_r + len(cu), n_r + len(cu)))
-        _n, labels = connected_components(graph, directed=False)
         out: dict[str, tuple[str, float]] = {}
-        comp = labels[ri]
+        # a report with one candidate that no other report wants: no assignment to solve
+        r_count = np.bincount(ri, minlength=len(items))
+        c_count = np.bincount(cj, minlength=len(c))
+        single = (r_count[ri] == 1) & (c_count[cj] == 1)
+        for k in np.nonzero(single)[0]:
+            out[items[int(ri[k])][0]] = (self._ids[int(live[cj[k]])], float(d[k]))
+        rest = np.nonzero(~single)[0]
+        if not len(rest):
+            return out
+        ri, cj, d, cost = ri[rest], cj[rest], d[rest], cost[rest]
+        # connected groups of candidates, one small dense assignment each
+        ru, rinv = np.unique(ri, return_inverse=True)
+        cu, cinv = np.unique(cj, return_inverse=True)
+        graph = coo_matrix((np.ones(len(ri)), (rinv, len(ru) + cinv)), shape=(len(ru) + len(cu),) * 2)
+        _n, labels = connected_components(graph, directed=False)
+        comp = labels[rinv]
         for lab in np.unique(comp):
             sel = np.nonzero(comp == lab)[0]
-            rr, rinv = np.unique(ri[sel], return_inverse=True)
-            cc, cinv2 = np.unique(ci[sel], return_inverse=True)
+            rr, a_inv = np.unique(rinv[sel], return_inverse=True)
+            cc, b_inv = np.unique(cinv[sel], return_inverse=True)
             m = np.full((len(rr), len(cc)), 1e6)
-            m[rinv, cinv2] = cost[sel]
+            m[a_inv, b_inv] = cost[sel]
             dist = np.full((len(rr), len(cc)), np.nan)
-            dist[rinv, cinv2] = d[sel]
+            dist[a_inv, b_inv] = d[sel]
             a, b = linear_sum_assignment(m)
             for x, y in zip(a, b):
                 if m[x, y] < 1e6:
-                    out[items[int(rr[x])][0]] = (self._ids[int(cc[y])], float(dist[x, y]))
+                    out[items[int(ru[rr[x]])][0]] = (self._ids[int(live[cu[cc[y]]])], float(dist[x, y]))
         return out
 
     def _book(self, tid: str, t: float, hit: tuple[str, float] | None) -> None:
@@ -291,14 +302,14 @@ class Associator:
         return float(t), float(lon), float(lat)
 
     def coop_near(self, lon: float, lat: float, t: float, radius_m: float) -> list[str]:
-        n = len(self._ids)
-        if not n:
+        """Cooperative vessels within ``radius_m`` of a point, as predicted for the last scan."""
+        if self._last_tree is None:
             return []
-        c = self._coop[:n]
-        kx = _M_PER_DEG * math.cos(math.radians(lat))
-        near = (np.abs(c[:, 0] - t) <= self.config.max_age_s) & (
-            np.hypot((c[:, 1] - lon) * kx, (c[:, 2] - lat) * _M_PER_DEG) <= radius_m)
-        return [self._ids[i] for i in np.nonzero(near)[0]]
+        tree, live, lon0, lat0, kx, t_mid = self._last_tree
+        if abs(t - t_mid) > self.config.scan_s * 3:
+            return []
+        hits = tree.query_ball_point([(lon - lon0) * kx, (lat - lat0) * _M_PER_DEG], r=radius_m)
+        return [self._ids[int(live[j])] for j in hits]
 
     # ------------------------------------------------------------ state
     def to_dict(self) -> dict[str, Any]:
@@ -340,7 +351,9 @@ class Associator:
             self._ids, self._row = ids, {v: i for i, v in enumerate(ids)}
             self._coop = np.full((max(64, len(ids) * 2), 5), np.nan)
             self._coop[: len(ids)] = rows
+            self._last_tree = None
         self.radar_last = {k: v for k, v in self.radar_last.items() if v[0] >= t}
+        self._sensors = {k: v for k, v in self._sensors.items() if k in self.radar_last}
         self.pairs = {k: v for k, v in self.pairs.items() if v[7] >= t or v[2] >= t}
 
 

@@ -185,8 +185,10 @@
   const canvas = L.canvas({ padding: 0.3 });
   const layers = {
     geofences: L.layerGroup().addTo(map),
+    sensors: L.layerGroup().addTo(map),
     tracks: L.layerGroup().addTo(map),
     facilities: L.layerGroup().addTo(map),
+    associations: L.layerGroup().addTo(map),
     vessels: L.layerGroup().addTo(map),
     checkins: L.layerGroup().addTo(map),
     warnings: XSMap.cluster().addTo(map),  // ten warnings on five spots: one marker per spot with the count
@@ -195,6 +197,7 @@
   L.control.layers(null, {
     [gettext("电子围栏")]: layers.geofences, [gettext("船舶轨迹")]: layers.tracks, [gettext("船舶")]: layers.vessels,
     [gettext("防范设施")]: layers.facilities, [gettext("巡查打卡")]: layers.checkins, [gettext("预警")]: layers.warnings,
+    [gettext("雷达与视频覆盖")]: layers.sensors, [gettext("雷达-AIS 关联")]: layers.associations,
   }, { collapsed: !WALL, position: "topleft" }).addTo(map);
 
   function geofenceStyle(g) {
@@ -203,6 +206,12 @@
       color: g.warned ? "#d7263d" : colour, weight: g.warned ? 3 : 1.5, dashArray: g.status === "idle" ? "4 3" : null,
       fillColor: colour, fillOpacity: g.status === "idle" ? 0.45 : 0.2,
     };
+  }
+
+  function radarLabel(id) {
+    // radar:<sensor>:<number>@<start>  ->  雷达 R2 目标 17
+    const m = /^radar:(.+):(\d+)@/.exec(id || "");
+    return m ? interpolate(gettext("雷达 %(sensor)s 目标 %(number)s"), { sensor: m[1], number: m[2] }, true) : id;
   }
 
   function renderMap(d) {
@@ -218,15 +227,38 @@
       if (pts.length < 2) return;
       layers.tracks.addLayer(L.polyline(pts.map((p) => [p[1], p[0]]), { color: "#ff8c42", weight: 2, opacity: 0.85, interactive: false }));
     });
-    layers.vessels.clearLayers();
-    d.vessels.forEach((v) => {
-      const m = L.circleMarker([v.lat, v.lon], {
-        renderer: canvas, radius: v.warned ? 6 : 3.5, weight: v.warned ? 2 : 1, color: v.warned ? "#d7263d" : "#fff",
-        fillColor: v.registered ? "#2c7be5" : "#8b5cf6", fillOpacity: 0.95,
+    layers.sensors.clearLayers();
+    ((d.sensors || {}).features || []).forEach((f) => {
+      const radar = f.properties.kind === "radar";
+      const lyr = L.geoJSON(f.geometry, {
+        interactive: !radar,
+        style: { color: radar ? "#12b886" : "#fab005", weight: 1, dashArray: radar ? "6 4" : null, fillOpacity: radar ? 0.03 : 0.15 },
       });
-      m.bindTooltip(`${esc(v.name)} ${v.sog_kn != null ? esc(interpolate(gettext("%s节"), [v.sog_kn])) : ""}`);
+      if (!radar) lyr.bindTooltip(`${esc(f.properties.sensor_id)}（${esc(f.properties.kind)}）`);
+      layers.sensors.addLayer(lyr);
+    });
+    layers.vessels.clearLayers();
+    const byExternal = {};
+    d.vessels.forEach((v) => {
+      byExternal[v.external_id] = v;
+      const radar = v.source === "radar";  // a radar track: drawn hollow, in the radar's colour
+      const m = L.circleMarker([v.lat, v.lon], {
+        renderer: canvas, radius: v.warned ? 6 : 3.5, weight: v.warned ? 2 : radar ? 2 : 1,
+        color: v.warned ? "#d7263d" : radar ? "#12b886" : "#fff",
+        fillColor: radar ? "#12b886" : v.registered ? "#2c7be5" : "#8b5cf6", fillOpacity: radar ? 0.2 : 0.95,
+      });
+      const label = radar ? radarLabel(v.external_id) : v.name;
+      m.bindTooltip(`${esc(label)} ${v.sog_kn != null ? esc(interpolate(gettext("%s节"), [v.sog_kn])) : ""}`);
       m.on("click", () => openDetail("vessel", v.id));
       layers.vessels.addLayer(m);
+    });
+    layers.associations.clearLayers();
+    (d.associations || []).forEach((a) => {
+      const r = byExternal[a.radar_target];
+      const v = byExternal[a.vessel_id];
+      if (!r || !v || !a.active) return;
+      layers.associations.addLayer(L.polyline([[r.lat, r.lon], [v.lat, v.lon]], { color: "#12b886", weight: 2, dashArray: "2 4" })
+        .bindTooltip(esc(a.text)));
     });
     layers.facilities.clearLayers();
     (d.facilities || []).forEach((f) => {

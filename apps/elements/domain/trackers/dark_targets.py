@@ -19,9 +19,12 @@ gap tracker whether radar confirms a ``dark_vessel`` (:meth:`DarkTargetTracker.j
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 from apps.elements.domain.association import Association, Associator
 from apps.elements.domain.detectors import place_risk, tide_proximity
@@ -74,7 +77,8 @@ class DarkFinding:
     was_associated_with: str | None = None
 
 
-NearestPlace = Callable[[float, float], tuple[Any, float] | None]
+#: (lons, lats) -> for each point, (nearest landing place, metres) or None (one vectorised call per scan)
+NearestPlaces = Callable[[Sequence[float], Sequence[float]], list[tuple[Any, float] | None]]
 
 
 class DarkTargets:
@@ -84,38 +88,52 @@ class DarkTargets:
         self.rule = rule or DarkTargetRule()
         # target -> {"t0", "lon0", "lat0", "d0", "since", "t", "lon", "lat", "last_emit", "trail": [[t, lon, lat]]}
         self.targets: dict[str, dict[str, Any]] = {}
+        self._others: tuple[list[str], np.ndarray] | None = None
 
     def step(self, fixes: Sequence[PositionFix], *, assoc: Associator, coverage: Coverage,
-             nearest_place: NearestPlace) -> list[DarkFinding]:
+             nearest_places: NearestPlaces) -> list[DarkFinding]:
         rule = self.rule
         if not rule.enabled:
             return []
         out: list[DarkFinding] = []
         min_s = rule.min_unmatched_min * 60.0
-        for f in fixes:
-            if not is_radar_target(f.vessel_id):
-                continue
+        radar = [f for f in fixes if is_radar_target(f.vessel_id)]
+        if not radar:
+            return out
+        self._others = None  # positions of every target, built once per scan when a rule asks
+        new: list[tuple[PositionFix, dict[str, Any]]] = []
+        judge: list[tuple[PositionFix, dict[str, Any], tuple[str, ...]]] = []
+        for f in radar:
             t = f.ts.timestamp()
             st = self.targets.get(f.vessel_id)
-            near = nearest_place(f.lon, f.lat)
             if st is None:
-                st = self.targets[f.vessel_id] = {"t0": t, "lon0": f.lon, "lat0": f.lat,
-                                                   "d0": near[1] if near else None, "since": t, "last_emit": None,
-                                                   "trail": []}
+                st = self.targets[f.vessel_id] = {"t0": t, "lon0": f.lon, "lat0": f.lat, "d0": None, "since": t,
+                                                   "last_emit": None, "trail": []}
+                new.append((f, st))
             st.update(t=t, lon=f.lon, lat=f.lat)
             trail = st["trail"]
             if not trail or t - trail[-1][0] >= 30.0:
                 trail.append([t, f.lon, f.lat])
                 while trail and trail[0][0] < t - max(min_s, 600.0) * 2:
                     trail.pop(0)
+            if assoc.match_of(f.vessel_id) is not None:
+                st["since"] = t  # explained: the unmatched clock starts again
+                continue
             sensors = tuple(coverage.radars_seeing(f.lon, f.lat))
-            if assoc.match_of(f.vessel_id) is not None or not sensors:
-                st["since"] = t  # explained (or outside coverage): the unmatched clock starts again
+            if not sensors:
+                st["since"] = t  # outside coverage: nobody can say it is unexplained
                 continue
-            if t - st["since"] < min_s:
+            if t - st["since"] < min_s or (st["last_emit"] is not None and t - st["last_emit"] < 60.0):
                 continue
-            if st["last_emit"] is not None and t - st["last_emit"] < 60.0:
-                continue
+            judge.append((f, st, sensors))
+        if new:  # where a target was first seen: how far from the nearest landing place
+            for (f, st), near in zip(new, nearest_places([f.lon for f, _st in new], [f.lat for f, _st in new])):
+                st["d0"] = near[1] if near else None
+        if not judge:
+            return out
+        places = nearest_places([f.lon for f, *_x in judge], [f.lat for f, *_x in judge])
+        for (f, st, sensors), near in zip(judge, places):
+            t = f.ts.timestamp()
             behaviour, closed, others = self._behaviour(f, t, st, near, assoc)
             if behaviour is None:
                 continue
@@ -129,12 +147,23 @@ class DarkTargets:
             ))
         return out
 
+    def _radar_near(self, f: PositionFix, t: float, assoc: Associator) -> tuple[str, ...]:
+        """Other radar targets seen within a minute of ``t`` within ``meet_m`` (arrays built once per scan)."""
+        if self._others is None:
+            ids = list(assoc.radar_last)
+            arr = np.array([assoc.radar_last[k] for k in ids], dtype=float).reshape(-1, 3)
+            self._others = (ids, arr)
+        ids, arr = self._others
+        if not ids:
+            return ()
+        kx = 111_320.0 * math.cos(math.radians(f.lat))
+        d = np.hypot((arr[:, 1] - f.lon) * kx, (arr[:, 2] - f.lat) * 111_320.0)
+        hit = np.nonzero((d <= self.rule.meet_m) & (np.abs(arr[:, 0] - t) <= 60.0))[0]
+        return tuple(ids[i] for i in hit if ids[i] != f.vessel_id)
+
     def _behaviour(self, f: PositionFix, t: float, st: dict[str, Any], near, assoc: Associator):
         rule = self.rule
-        others = tuple(
-            tid for tid, (t2, lon2, lat2) in ((k, v) for k, v in assoc.radar_last.items())
-            if tid != f.vessel_id and abs(t2 - t) <= 60.0 and haversine_m(f.lon, f.lat, lon2, lat2) <= rule.meet_m
-        ) + tuple(assoc.coop_near(f.lon, f.lat, t, rule.meet_m))
+        others = self._radar_near(f, t, assoc) + tuple(assoc.coop_near(f.lon, f.lat, t, rule.meet_m))
         closed = 0.0
         if near is not None and st.get("d0") is not None:
             closed = float(st["d0"]) - near[1]
@@ -207,11 +236,10 @@ class DarkTargetTracker(Tracker):
     def fusion(self, b: Batch) -> FusionState:
         return b.shared_state(FUSION_KEY, FusionState, FusionState)
 
-    def _nearest_place(self, lon: float, lat: float):
-        idx, dist = self.ctx.index.nearest_within_many([lon], [lat], distance_m=self.rule.near_shore_m)
-        if idx[0] < 0:
-            return None
-        return self.ctx.index.geofences[int(idx[0])], float(dist[0])
+    def _nearest_places(self, lons: Sequence[float], lats: Sequence[float]) -> list[tuple[Any, float] | None]:
+        idx, dist = self.ctx.index.nearest_within_many(lons, lats, distance_m=self.rule.near_shore_m)
+        gfs = self.ctx.index.geofences
+        return [None if i < 0 else (gfs[int(i)], float(d)) for i, d in zip(idx.tolist(), dist.tolist())]
 
     def begin(self, b: Batch, cols: FixColumns) -> None:
         self.last_changes = []
@@ -224,7 +252,7 @@ class DarkTargetTracker(Tracker):
         found: list[DarkFinding] = []
 
         def on_scan(scan: list[PositionFix]) -> None:
-            found.extend(fz.dark.step(scan, assoc=fz.assoc, coverage=self.coverage, nearest_place=self._nearest_place))
+            found.extend(fz.dark.step(scan, assoc=fz.assoc, coverage=self.coverage, nearest_places=self._nearest_places))
 
         fz.changes = self.last_changes = fz.assoc.observe(fixes, on_scan=on_scan)
         for df in found:

@@ -20,7 +20,8 @@
     (data.fixes || []).forEach((f) => { (byVessel[f.vessel] = byVessel[f.vessel] || []).push(f); });
     Object.keys(byVessel).forEach((v, i) => {
       const colour = colours[i % colours.length];
-      layers.push(L.polyline(byVessel[v].map((f) => [f.lat, f.lon]), { color: colour, weight: 2 }));
+      const radar = v.startsWith("radar:");  // a radar track: dashed, distinct from self-reported AIS/Beidou tracks
+      layers.push(L.polyline(byVessel[v].map((f) => [f.lat, f.lon]), { color: colour, weight: 2, dashArray: radar ? "6 4" : null }));
       byVessel[v].forEach((f) => {
         layers.push(L.circleMarker([f.lat, f.lon], { radius: 3, color: colour })
           .bindTooltip(`${XS.esc(v)} · ${XS.fmtTime(f.ts)}${f.sog != null ? " · " + f.sog + " kn" : ""}`));
