@@ -247,13 +247,22 @@ def _is_night(at: datetime) -> bool:
 def _vessels_near(*, lon: float, lat: float, at: datetime) -> list[str]:
     """Vessels (any source) with a stored fix near the place around the time of an event."""
     from apps.elements.domain.geo_units import haversine_m
-    from apps.elements.models import COORD_SCALE, StoredFix
+    from apps.elements.models import COORD_SCALE, StoredFix, Vessel
 
     dlat = EXPLAIN_RADIUS_M / 111_000.0
     dlon = dlat * 1.2 / max(0.2, abs(math.cos(math.radians(lat))))
+    # vessels seen since shortly before the event and last seen within ~20 km: their fixes are
+    # then read by primary key (vessel, time), never by a scan of the day's fixes
+    reach = 0.2
+    candidates = list(
+        Vessel.objects.filter(last_seen__gte=at - EXPLAIN_WINDOW, last_lat__range=(lat - reach, lat + reach),
+                              last_lon__range=(lon - reach, lon + reach)).values_list("pk", flat=True)[:2000]
+    )
+    if not candidates:
+        return []
     rows = (
         StoredFix.objects.filter(
-            ts__gte=at - EXPLAIN_WINDOW, ts__lte=at + EXPLAIN_WINDOW,
+            vessel_id__in=candidates, ts__gte=at - EXPLAIN_WINDOW, ts__lte=at + EXPLAIN_WINDOW,
             lat_e7__gte=round((lat - dlat) * COORD_SCALE), lat_e7__lte=round((lat + dlat) * COORD_SCALE),
             lon_e7__gte=round((lon - dlon) * COORD_SCALE), lon_e7__lte=round((lon + dlon) * COORD_SCALE),
         )

@@ -1,6 +1,6 @@
 """Radar track ↔ cooperative (AIS/Beidou) track association: gate + one-to-one assignment.
 
-Fixes are taken in time order in scans of :attr:`AssociationConfig.scan_s` seconds. In each
+Fixes are taken in time order in scans of :attr:`AssociationConfig.scan_s` seconds (30 by default). In each
 scan, every cooperative vessel whose last fix is at most ``max_age_s`` old is dead-reckoned
 (speed and course) to the time of each radar report, and for each radar separately:
 
@@ -48,7 +48,7 @@ _KN_MS = 1852.0 / 3600.0
 
 @dataclass(frozen=True, slots=True)
 class AssociationConfig:
-    scan_s: float = 10.0
+    scan_s: float = 30.0
     gate_m: float = 300.0
     max_speed_diff_kn: float = 5.0
     max_course_diff_deg: float = 60.0
@@ -173,17 +173,19 @@ class Associator:
                 tree = cKDTree(np.column_stack([cx, cy]))
                 self._last_tree = (tree, live, lon0, lat0, kx, t_mid)
                 # the radar reports moved to t_mid along their own motion
-                rs = np.array([(f.sog_kn or 0.0) * _KN_MS for *_x, f in items])
-                rc = np.radians([f.cog_deg or 0.0 for *_x, f in items])
-                rx = np.array([(f.lon - lon0) * kx for *_x, f in items]) + rs * np.sin(rc) * (t_mid - t_r)
-                ry = np.array([(f.lat - lat0) * _M_PER_DEG for *_x, f in items]) + rs * np.cos(rc) * (t_mid - t_r)
+                rep = np.array([(f.lon, f.lat, np.nan if f.sog_kn is None else f.sog_kn,
+                                 np.nan if f.cog_deg is None else f.cog_deg) for *_x, f in items], dtype=float)
+                rs = np.nan_to_num(rep[:, 2]) * _KN_MS
+                rc = np.radians(np.nan_to_num(rep[:, 3]))
+                rx = (rep[:, 0] - lon0) * kx + rs * np.sin(rc) * (t_mid - t_r)
+                ry = (rep[:, 1] - lat0) * _M_PER_DEG + rs * np.cos(rc) * (t_mid - t_r)
                 cand = tree.query_ball_point(np.column_stack([rx, ry]), r=cfg.gate_m)
                 by_sensor: dict[str, list[int]] = {}
                 for i, (tid, _t, _f) in enumerate(items):
                     if cand[i]:
                         by_sensor.setdefault(self._sensor_of(tid), []).append(i)
                 for rows_of in by_sensor.values():
-                    assigned.update(self._assign(items, rows_of, cand, rx, ry, cx, cy, c, live))
+                    assigned.update(self._assign(items, rows_of, cand, rx, ry, cx, cy, c, live, rep))
         if not n or not len(live):
             self._last_tree = None
         for tid, t, _f in items:
@@ -196,14 +198,13 @@ class Associator:
             s = self._sensors[tid] = parsed[0] if parsed else "?"
         return s
 
-    def _assign(self, items, rows_of: list[int], cand, rx, ry, cx, cy, c, live) -> dict[str, tuple[str, float]]:
+    def _assign(self, items, rows_of: list[int], cand, rx, ry, cx, cy, c, live, rep) -> dict[str, tuple[str, float]]:
         """Gate, cost and one-to-one assignment for the radar reports ``rows_of`` of one radar."""
         cfg = self.config
         ri = np.fromiter((i for i in rows_of for _j in cand[i]), int)
         cj = np.fromiter((j for i in rows_of for j in cand[i]), int)
         d = np.hypot(rx[ri] - cx[cj], ry[ri] - cy[cj])
-        r_sog = np.array([np.nan if items[i][2].sog_kn is None else items[i][2].sog_kn for i in ri])
-        r_cog = np.array([np.nan if items[i][2].cog_deg is None else items[i][2].cog_deg for i in ri])
+        r_sog, r_cog = rep[ri, 2], rep[ri, 3]
         c_sog, c_cog = c[cj, 3], c[cj, 4]
         dsog = np.abs(np.nan_to_num(r_sog - c_sog))
         moving = (np.nan_to_num(r_sog) > 2.0) & (np.nan_to_num(c_sog) > 2.0) & ~np.isnan(r_cog) & ~np.isnan(c_cog)
