@@ -178,6 +178,7 @@
     legend: [
       ...Object.entries(LEVEL_COLOURS).map(([level, colour]) => ({ colour, label: interpolate(gettext("%s预警"), [LEVEL_LABELS[level]]) })),
       { colour: "#2c7be5", label: gettext("登记船舶") }, { colour: "#8b5cf6", label: gettext("未登记船舶") },
+      { colour: "#12b886", label: gettext("雷达目标") },
       { colour: "#ff8c42", label: gettext("船舶轨迹"), shape: "line" }, { colour: "#20c997", label: gettext("巡查打卡") },
       { colour: FACILITY_COLOURS.ok, label: gettext("设施正常") }, { colour: FACILITY_COLOURS.down, label: gettext("设施故障") },
     ],
