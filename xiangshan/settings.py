@@ -295,6 +295,9 @@ NOTIFICATION_BACKENDS = env.list(
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_RETRY_BASE_S = env.float("NOTIFY_RETRY_BASE_S", default=30.0)
+# host names notification gateways may be reached at (e.g. oapi.dingtalk.com,qyapi.weixin.qq.com,
+# sms.tencentcloudapi.com); empty: any host. Checked when a channel is saved and before each send.
+NOTIFY_ALLOWED_HOSTS = env.list("NOTIFY_ALLOWED_HOSTS", default=[])
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,6 +62,15 @@ def _require_channel_manager(actor, department: Department | None, user: User | 
     raise PermissionDenied(_("只有作战中心或本部门负责人可以配置通知通道。"))
 
 
+def _hosts_refused(values) -> list[str]:
+    """Hosts of ``values`` (URLs) outside ``settings.NOTIFY_ALLOWED_HOSTS`` (empty setting: any host)."""
+    allowed = {h.lower() for h in getattr(settings, "NOTIFY_ALLOWED_HOSTS", [])}
+    if not allowed:
+        return []
+    hosts = [(urlsplit(v).hostname or "").lower() for v in values if v and v.startswith(("http://", "https://"))]
+    return [h for h in hosts if h not in allowed]
+
+
 def channel_check(*, channel: Channel | None, name: str, kind: str, department: Department | None,
                   options: dict | None, secrets: dict[str, str] | None) -> dict[str, str]:
     """Validate a channel's fields; returns its secrets merged with the stored ones (blank keeps a stored value)."""
@@ -85,6 +95,9 @@ def channel_check(*, channel: Channel | None, name: str, kind: str, department: 
         value = merged.get(field, "")
         if value and not value.startswith(("http://", "https://", "env:")):
             raise ValidationError({"secrets": _("%(field)s 必须是 http(s) 地址或 env:变量名。") % {"field": field}})
+    refused = _hosts_refused([merged.get("webhook", ""), merged.get("url", ""), str(options.get("endpoint", ""))])
+    if refused:
+        raise ValidationError({"secrets": _("地址 %(hosts)s 不在允许的网关主机名单（NOTIFY_ALLOWED_HOSTS）内。") % {"hosts": "、".join(refused)}})
     if kind == Channel.Kind.EMAIL and department is not None and not options.get("to"):
         raise ValidationError({"options": _("部门邮件通道请在参数中填写收件地址 to。")})
     return merged
@@ -98,7 +111,7 @@ def channel_save(
     if department is not None and user is not None:
         raise ValidationError({"user": _("通道属于一个部门或一个人，不能同时指定。")})
     _require_channel_manager(actor, department, user)
-    if channel is not None and (channel.department_id or channel.user_id):
+    if channel is not None:  # and may change the channel as it is now (a county-wide one: command only)
         _require_channel_manager(actor, channel.department, channel.user)
     merged = channel_check(channel=channel, name=name, kind=kind, department=department, options=options, secrets=secrets)
     options = options or {}
@@ -267,6 +280,9 @@ def notification_deliver(*, notification_id: int) -> float | None:
             secrets = sealing.resolve(channel.secrets_sealed) if channel else {}
         except ValidationError as exc:
             raise gateways.GatewayError("；".join(exc.messages), transient=False) from None
+        refused = _hosts_refused([secrets.get("webhook", ""), secrets.get("url", ""), str((channel.options if channel else {}).get("endpoint", ""))])
+        if refused:
+            raise gateways.GatewayError(_("地址 %(hosts)s 不在允许的网关主机名单（NOTIFY_ALLOWED_HOSTS）内。") % {"hosts": "、".join(refused)}, transient=False)
         message = gateways.Message(title=n.title, body=n.body, link=gateways.absolute(n.link))
         receipt = gateways.GATEWAYS[kind].send(message=message, address=n.address, options=channel.options if channel else {}, secrets=secrets)
     except gateways.GatewayError as exc:

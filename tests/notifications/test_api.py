@@ -50,6 +50,10 @@ def test_who_may_configure_channels(api_for, users, departments, gw):
     assert head.post("/api/notifications/channels/", body, format="json").status_code == 403  # county-wide: command only
     assert head.post("/api/notifications/channels/", {**body, "department": departments["police"].pk}, format="json").status_code == 201
     assert api_for(users["auditor"]).post("/api/notifications/channels/", body, format="json").status_code == 403
+    # nor may a head take the county's channel over by moving it to their department
+    county = api_for(users["commander"]).post("/api/notifications/channels/", body, format="json").json()
+    r = head.patch(f"/api/notifications/channels/{county['id']}/", {"department": departments["police"].pk}, format="json")
+    assert r.status_code == 403 and Channel.objects.get(pk=county["id"]).department_id is None
 
 
 def test_notifications_by_task_and_department_with_rates(plans, make_warning, users, wired, gw, api_for, django_capture_on_commit_callbacks):

@@ -54,3 +54,19 @@ def test_channel_secrets_rotate_to_the_first_key(users, settings, gw):
     assert ch.secrets_sealed != old
     settings.TIPSTER_KEYS = settings.TIPSTER_KEYS[:1]  # the old key dropped
     assert sealing.resolve(ch.secrets_sealed)["webhook"].endswith("key=abc")
+
+
+def test_gateway_hosts_can_be_limited(users, gw, settings, fast_retry, django_capture_on_commit_callbacks):
+    from django.core.exceptions import ValidationError
+
+    from apps.core import notify
+
+    ch = channel_save(actor=users["commander"], name="群", kind=Channel.Kind.WECOM, department=users["police"].department,
+                      secrets={"webhook": f"{gw.base}/cgi-bin/webhook/send?key={gw.wecom_key}"})
+    settings.NOTIFY_ALLOWED_HOSTS = ["qyapi.weixin.qq.com"]
+    with pytest.raises(ValidationError):
+        channel_save(actor=users["commander"], name="内网", kind=Channel.Kind.WECOM, secrets={"webhook": "http://10.0.0.5/admin?key=x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.send(notify.Notification(recipient="dept:police", title="测试", body="主机名单"))
+    n = Notification.objects.get(channel=ch)
+    assert n.state == "failed" and "NOTIFY_ALLOWED_HOSTS" in n.last_error and gw.received == []
