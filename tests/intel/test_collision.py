@@ -39,6 +39,12 @@ def test_a_warning_whose_vessel_owner_was_in_a_closed_case_names_the_chain_and_s
     # and the API shows it to the operations centre
     body = duty.get(f"/api/elements/warnings/{linked.pk}/").json()
     assert "3·12案" in str(body["evidence"])
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(users["duty"])
+    page = browser.get(f"/elements/warnings/{linked.pk}/").content.decode()
+    assert 'id="w-key-elements"' in page and "3·12案" in page and f"/intel/network/?warning={linked.pk}" in page
 
 
 def test_a_new_link_to_a_closed_case_raises_a_live_warning_one_level(
@@ -77,3 +83,48 @@ def test_links_from_a_case_join_its_people_vessels_and_vehicles(closed_case):
 
     links_from_case(case=closed_case)
     assert Link.objects.filter(case=closed_case).count() == 3
+
+
+def test_a_market_finding_traced_to_a_truck_links_the_cold_store_and_collides(
+        api_for, make_user, closed_case, django_capture_on_commit_callbacks):
+    from datetime import UTC, datetime
+
+    from apps.intel.models import Hit
+    from apps.sources.models import MarketEntity
+
+    inspector = make_user("market1", "dept_officer", "market")
+    store = MarketEntity.objects.create(kind="cold_store", name="石浦某冷库", license_no="91330225TEST")
+    with django_capture_on_commit_callbacks(execute=True):
+        res = api_for(inspector).post("/api/sources/records/", {
+            "process": "frozen_goods", "entity": store.pk, "subject": "浙B·12345 冷链车", "goods": "冻品（外文包装）",
+            "occurred_at": datetime(2026, 11, 20, 2, tzinfo=UTC).isoformat()}, format="json")
+    assert res.status_code == 201, res.content
+    link = Link.objects.get(kind="goods_traced")
+    assert {link.src.kind, link.dst.kind} == {"company", "vehicle"} and link.source == "market"
+    company = Element.objects.get(kind="company")
+    assert company.entity == store and company.label == "石浦某冷库"
+    # the truck was in the closed case 3·12: the finding is recorded as a hit with the chain
+    hits = Hit.objects.filter(subject="finding")
+    assert hits.exists() and any("3·12案" in h.summary for h in hits)
+
+
+def test_a_tip_naming_a_plate_of_the_registry_is_a_hit(closed_case, django_capture_on_commit_callbacks):
+    from apps.intel.models import Hit
+    from apps.reporting import services as reporting
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = reporting.tip_submit(category="trucks_at_pier", description="凌晨码头边停着一辆浙B·12345的厢式货车在接货。",
+                                         place_text="高塘岛西侧闲置码头")
+    from apps.reporting.models import Tip
+
+    tip = Tip.objects.get(code=receipt.code)
+    hit = Hit.objects.get(subject="tip", subject_id=tip.pk, hops=0)  # and the elements one link on
+    assert hit.element.key == "浙B12345" and "3·12案" in hit.summary
+
+
+def test_adding_a_person_to_a_case_links_them_after_commit(api_for, users, closed_case, django_capture_on_commit_callbacks):
+    from apps.enforcement.models import CasePerson
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CasePerson.objects.create(case=closed_case, role="escort", name="赵六")
+    assert Link.objects.filter(case=closed_case).count() == 6  # four members pairwise
