@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import live
+from apps.core.audit import audit_actor
 
 from . import events
 from .domain import ahp
@@ -51,28 +51,7 @@ log = logging.getLogger(__name__)
 RAW_MAX_CHARS = 4000
 
 
-@contextmanager
-def _audit_actor(actor) -> Iterator[None]:
-    """Name ``actor`` on the audit entries written inside (keeping the request's address)."""
-    from auditlog.context import auditlog_value, set_actor
-
-    if actor is None or not getattr(actor, "pk", None):
-        yield
-        return
-    try:
-        context = auditlog_value.get()
-    except LookupError:
-        context = None
-    if context is not None and context.get("actor") in (None, actor):
-        previous = context.get("actor")
-        context["actor"] = actor
-        try:
-            yield
-        finally:
-            context["actor"] = previous
-        return
-    with set_actor(actor):
-        yield
+_audit_actor = audit_actor  # one implementation, in apps/core/audit.py
 
 
 # ------------------------------------------------------------------------------ ingest runs

@@ -17,7 +17,7 @@ from apps.core.permissions import roles_allowed
 from apps.core.roles import COMMAND_ROLES, DEPARTMENT_ROLES, Role
 
 from . import graph, selectors, services
-from .models import Element, Link, NetworkExport
+from .models import Element, Link
 from .serializers import (
     ElementInput, ElementSerializer, GraphOut, ImportInput, LinkInput, LinkSerializer, NetworkQuery, PathQuery,
     ReasonInput,
