@@ -7,7 +7,7 @@ embedded SQLite default, so there is one code path and no fallback to keep in st
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +29,9 @@ class LinkFilter:
     end: datetime | None = None
     kinds: tuple[str, ...] = ()
     include_retired: bool = False
-    element_ids: frozenset[int] | None = None  # the elements the user may see (None: all)
+    #: which of these element ids the user may see (None: all); asked once per ring, so a
+    #: department user's neighbourhood never loads the whole registry's ids
+    visible: Callable[[set[int]], set[int]] | None = None
 
 
 def _where(f: LinkFilter) -> tuple[str, list]:
@@ -83,8 +85,9 @@ def links_of(ids: Iterable[int], f: LinkFilter = LinkFilter(), *, limit: int = M
             if len(out) > limit:
                 break
     rows = list(out.values())
-    if f.element_ids is not None:
-        rows = [r for r in rows if r[1] in f.element_ids and r[2] in f.element_ids]
+    if f.visible is not None and rows:
+        ok = f.visible({r[1] for r in rows} | {r[2] for r in rows})
+        rows = [r for r in rows if r[1] in ok and r[2] in ok]
     return rows[:limit]
 
 

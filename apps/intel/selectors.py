@@ -2,6 +2,7 @@
 the network around elements (nodes, links, communities), a path, a timeline, the exports."""
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import datetime
 from typing import Any
@@ -62,11 +63,20 @@ def network(*, user, starts: list[int], hops: int = 2, f: graph.LinkFilter = gra
     """The elements within ``hops`` links of ``starts`` that ``user`` may see, and the links between them."""
     visible = Element.objects.visible_to(user)
     starts = list(visible.filter(pk__in=starts).values_list("pk", flat=True))
-    scoped = f if _reads_all(user) else graph.LinkFilter(
-        min_confidence=f.min_confidence, start=f.start, end=f.end, kinds=f.kinds, include_retired=f.include_retired,
-        element_ids=frozenset(visible.values_list("pk", flat=True)))
+    scoped = _scoped(f, user)
     ids, rows = graph.neighbourhood(starts, hops=hops, f=scoped)
     return _graph_payload(ids, rows, starts=starts, truncated=len(rows) >= graph.MAX_LINKS)
+
+
+def _scoped(f: graph.LinkFilter, user) -> graph.LinkFilter:
+    """``f`` limited to the elements ``user`` may see (command roles and auditors: all)."""
+    if _reads_all(user):
+        return f
+
+    def visible(ids: set[int]) -> set[int]:
+        return set(Element.objects.visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+    return dataclasses.replace(f, visible=visible)
 
 
 def _reads_all(user) -> bool:
@@ -87,9 +97,7 @@ def _graph_payload(ids, rows, *, starts, truncated=False) -> dict[str, Any]:
 
 
 def path(*, user, a: int, b: int, f: graph.LinkFilter = graph.LinkFilter()) -> dict[str, Any] | None:
-    visible_ids = None if _reads_all(user) else frozenset(Element.objects.visible_to(user).values_list("pk", flat=True))
-    scoped = graph.LinkFilter(min_confidence=f.min_confidence, start=f.start, end=f.end, kinds=f.kinds,
-                              element_ids=visible_ids)
+    scoped = _scoped(f, user)
     found = graph.shortest_path(a, b, f=scoped)
     if found is None:
         return None
