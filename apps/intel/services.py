@@ -396,3 +396,12 @@ def network_export_record(*, actor, fmt: str, starts: Sequence[int], payload: di
     with audit_actor(actor):
         return NetworkExport.objects.create(actor=actor, fmt=fmt, starts=list(starts)[:200],
                                             nodes=len(payload["nodes"]), links=len(payload["links"]))
+
+
+def person_identities_rotate() -> int:
+    """Re-encrypt every sealed person identity with the first key of ``TIPSTER_KEYS``; returns the count."""
+    n = 0
+    for pk, token in Element.objects.exclude(identity_ciphertext="").values_list("pk", "identity_ciphertext").iterator():
+        Element.objects.filter(pk=pk).update(identity_ciphertext=crypto.rotate(token))
+        n += 1
+    return n

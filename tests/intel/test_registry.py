@@ -116,3 +116,20 @@ def test_the_import_command_reports_bad_rows(tmp_path, departments):
     report = run_json("import_key_elements", str(tmp_path / "r.csv"), "--department", "customs")
     assert report["created"] == 4 and [e["row"] for e in report["errors"]] == [5, 6, 7, 8]
     assert Element.objects.get(kind="vehicle").department.code == "customs"
+
+
+def test_key_rotation_re_seals_identities(api_for, users, settings):
+    from cryptography.fernet import Fernet
+
+    from apps.intel.services import person_identities_rotate
+    from tests.elements.conftest import run_command
+
+    _upload(api_for(users["police"]), CSV)
+    old = Element.objects.get(kind="person").identity_ciphertext
+    settings.TIPSTER_KEYS = [Fernet.generate_key().decode(), *settings.TIPSTER_KEYS]
+    assert "re-encrypted: 1" in run_command("rotate_key_element_keys")
+    new = Element.objects.get(kind="person").identity_ciphertext
+    assert new != old and crypto.unseal(new)["name"] == "李四"
+    settings.TIPSTER_KEYS = settings.TIPSTER_KEYS[:1]  # the old key dropped: still readable
+    assert crypto.unseal(new)["id_number"] == ID_ZHANG
+    assert person_identities_rotate() == 1
