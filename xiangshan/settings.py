@@ -199,7 +199,10 @@ CELERY_RESULT_BACKEND_ALWAYS_RETRY = True  # Redis restarting: results are writt
 CELERY_RESULT_BACKEND_MAX_RETRIES = 20
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # workers wait for the broker however long it is away
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # their ack would be lost: they run again
+# A task running when the broker connection drops finishes its transaction (cancelling it would
+# kill it mid-rollback and record a failure); its acknowledgement is lost, so it runs once more,
+# which the idempotent tasks make harmless.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic jobs in its AppConfig.ready
 

@@ -92,6 +92,7 @@ class AisFeed:
         self.totals = None
         self.dispatcher = None
         self.quarantine = None
+        self.sealed = False  # the final flush closed the run
 
     # ---------------------------------------------------------------- database side (one thread)
     def _open(self) -> None:
@@ -104,7 +105,7 @@ class AisFeed:
         self.quarantine = ingest.QuarantineSink(run_id=run.pk, totals=self.totals)
 
     def _flush(self, items: list[Any], lines: int, decoded: int, final: bool) -> None:
-        from . import services
+        from . import batches, services
 
         assert self.dispatcher is not None and self.quarantine is not None and self.totals is not None
         sent_before = self.dispatcher.sent
@@ -119,10 +120,11 @@ class AisFeed:
         self.totals.read += lines
         self.totals.decoded += decoded
         q_new = {k: v - q_before.get(k, 0) for k, v in self.quarantine.counts.items() if v - q_before.get(k, 0)}
-        services.ingest_run_progress(
+        batches.retrying(lambda: services.ingest_run_progress(
             run_id=self.run_id, read=lines, decoded=decoded, quarantined=q_new,
             batches_sent=self.dispatcher.sent - sent_before, final=final, error="\n".join(self.totals.errors) if final else "",
-        )
+        ), what="feed progress")
+        self.sealed = final
 
     def _flushed(self, items: list[Any]) -> None:
         """After a flush has gone through the pipeline (database thread): a subclass's hook."""
@@ -296,6 +298,12 @@ class AisFeed:
                 pass
         try:
             await tasks[0]  # the flusher ends after the final flush
+        except BaseException as exc:  # the run is never left running
+            if self.run_id is not None and not self.sealed:
+                from .ingest import close_runs_failed
+
+                await loop.run_in_executor(self.executor, close_runs_failed, [self.run_id], exc)
+            raise
         finally:
             self.stop.set()
             for t in tasks[1:]:

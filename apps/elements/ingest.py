@@ -11,6 +11,8 @@ batches of a vessel are processed in the order they were read (see ``state.py``)
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import services, state
+from . import batches, services, state
 from .convert import capture_to_wire, fix_to_wire, static_to_wire
 from .domain.model import PositionFix, Quarantined, StaticReport, VehicleCapture
 
@@ -28,8 +30,6 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = 5000
 #: Largest number of fixes read ahead of the workers before reading pauses (bounded memory).
 MAX_BUFFERED = 200_000
-#: How long a producer waits for one batch before giving up on it (seconds).
-BATCH_TIMEOUT_S = 900.0
 
 
 @dataclass
@@ -124,32 +124,27 @@ class Dispatcher:
         self.statics.append(static_to_wire(report))
 
     # ---------------------------------------------------------------- processing
-    def _get(self, result, what: str) -> dict[str, Any] | None:
+    def _get(self, batch: batches.SentBatch) -> dict[str, Any] | None:
         try:
-            return result.get(timeout=BATCH_TIMEOUT_S, propagate=True)
-        except Exception as exc:  # failed after its retries: count it, go on with the rest
-            log.exception("%s failed", what)
-            self.totals.errors.append(f"{what}处理失败：{type(exc).__name__}: {exc}")
+            return batches.wait(batch)
+        except batches.BatchFailed as exc:  # count it, go on with the rest; the command exits non-zero
+            log.error("%s", exc)
+            self.totals.errors.append(str(exc))
             return None
-        finally:
-            try:
-                result.forget()
-            except Exception:
-                pass
 
-    def _delay(self, task, *args):
+    def _delay(self, task, *args, what: str = "批次") -> batches.SentBatch | None:
         self.sent += 1
         self.totals.batches += 1
         try:
-            return task.delay(*args)
+            return batches.send(task, *args, what=what)
         except Exception as exc:  # eager mode raises here: never stop the other slices
             log.exception("batch failed")
-            self.totals.errors.append(f"批次处理失败：{type(exc).__name__}: {exc}")
+            self.totals.errors.append(f"{what}处理失败：{type(exc).__name__}: {exc}")
             return None
 
     def _wait_detect(self) -> None:
         if self._detecting is not None:
-            counts = self._get(self._detecting, "检测批次")
+            counts = self._get(self._detecting)
             self._detecting = None
             if counts:
                 self.totals.add_result(counts)
@@ -170,12 +165,12 @@ class Dispatcher:
                 static_parts.setdefault(state.partition_of(st["vessel_id"], self.n), []).append(st)
             statics = []
             pending = [
-                self._delay(store_fix_batch, self.run_id, p, parts.get(p, []), static_parts.get(p, []))
+                self._delay(store_fix_batch, self.run_id, p, parts.get(p, []), static_parts.get(p, []), what="入库批次")
                 for p in sorted(set(parts) | set(static_parts))
             ]
             upto = None
             for res in pending:
-                counts = self._get(res, "入库批次") if res is not None else None
+                counts = self._get(res) if res is not None else None
                 if counts:
                     if counts.get("handoff") is not None:
                         upto = max(upto or 0, int(counts["handoff"]))
@@ -183,7 +178,7 @@ class Dispatcher:
             self._wait_detect()
             if upto is not None and upto != self._judged_upto:  # new marks (this slice's, or left by a crash)
                 self._judged_upto = upto
-                self._detecting = self._delay(detect_fix_batch, self.run_id, upto)
+                self._detecting = self._delay(detect_fix_batch, self.run_id, upto, what="检测批次")
             if self.progress is not None:
                 self.progress(self.totals)
         self._wait_detect()
@@ -194,7 +189,7 @@ class Dispatcher:
             from .tasks import process_fix_upload
 
             if self.buffer or self.statics:
-                self._delay(process_fix_upload, self.run_id, self.buffer, self.statics)
+                self._delay(process_fix_upload, self.run_id, self.buffer, self.statics, what="上传批次")
             self.buffer, self.statics = [], []
             return self.totals
         self.drain()
@@ -233,13 +228,56 @@ class QuarantineSink:
 
     def flush(self) -> None:
         if self.items:
-            c = services.quarantine_record_many(run_id=self.run_id, items=self.items)
+            c = batches.retrying(lambda: services.quarantine_record_many(run_id=self.run_id, items=self.items),
+                                 what="quarantine")
             self.counts.update(c)
             self.totals.quarantined.update(c)
             self.items = []
 
 
 # ------------------------------------------------------------------------------ whole-file ingests
+_runs_started: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("ingest_runs_started", default=None)
+
+
+def _start_run(*, kind: str, name: str, actor=None):
+    """``services.ingest_run_start`` remembered by :func:`_closes_its_runs`."""
+    run = services.ingest_run_start(kind=kind, name=name, actor=actor)
+    started = _runs_started.get()
+    if started is not None:
+        started.append(run.pk)
+    return run
+
+
+def _closes_its_runs(fn):
+    """An ingest that ends with an exception, Ctrl-C or a stop signal closes its run as failed (never left running)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        token = _runs_started.set([])
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as exc:
+            close_runs_failed(_runs_started.get() or [], exc)
+            raise
+        finally:
+            _runs_started.reset(token)
+
+    return wrapper
+
+
+def close_runs_failed(run_ids: Iterable[int], exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        reason = "接入被中断（Ctrl-C 或停止信号）；重新运行同一文件即可补齐"
+    else:
+        reason = f"接入异常终止：{type(exc).__name__}: {exc}"
+    for run_id in run_ids:
+        try:
+            batches.retrying(lambda run_id=run_id: services.ingest_run_abort(run_id=run_id, error=reason),
+                             what=f"closing run {run_id}", outage_s=30)
+        except Exception:
+            log.exception("ingest run %s could not be closed", run_id)
+
+
 def _lines(path: Path) -> Iterator[str]:
     with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
         for line in fh:
@@ -254,7 +292,7 @@ def _finish_run(run, totals: Totals, dispatcher: Dispatcher, quarantine: Quarant
     dispatcher.finish()
     if not dispatcher.wait:
         totals.accepted = totals.fixes  # stored / duplicates / warnings follow on the run as its task completes
-    services.ingest_run_progress(
+    batches.retrying(lambda: services.ingest_run_progress(
         run_id=run.pk,
         read=totals.read,
         decoded=totals.decoded,
@@ -263,12 +301,13 @@ def _finish_run(run, totals: Totals, dispatcher: Dispatcher, quarantine: Quarant
         stats=stats,
         final=True,
         error="\n".join(totals.errors),
-    )
+    ), what="closing the run")
     out = totals.as_dict()
     out["run"] = run.pk
     return out
 
 
+@_closes_its_runs
 def ais_lines_ingest(
     *, lines: Iterable[str], name: str, received_at: datetime, batch_size: int = DEFAULT_BATCH,
     actor=None, kind: str = "ais", progress: Callable[[Totals], None] | None = None,
@@ -276,7 +315,7 @@ def ais_lines_ingest(
     """NMEA lines through the decoder and the pipeline; blocks until done; returns the counts."""
     from .domain.nmea import AisStreamDecoder
 
-    run = services.ingest_run_start(kind=kind, name=name, actor=actor)
+    run = _start_run(kind=kind, name=name, actor=actor)
     totals = Totals()
     dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size, progress=progress)
     quarantine = QuarantineSink(run_id=run.pk, totals=totals)
@@ -330,6 +369,7 @@ def ais_file_ingest(*, path: str | Path, received_at: datetime, batch_size: int 
                             actor=actor, progress=progress)
 
 
+@_closes_its_runs
 def positions_ingest(
     *, data: str | bytes, name: str, fmt: str | None = None, batch_size: int = DEFAULT_BATCH, wait: bool = True,
     actor=None, default_source: str | None = None, progress: Callable[[Totals], None] | None = None,
@@ -341,7 +381,7 @@ def positions_ingest(
     """
     from .domain.positions import parse_positions, parse_positions_csv, parse_positions_json
 
-    run = services.ingest_run_start(kind="positions", name=name, actor=actor)
+    run = _start_run(kind="positions", name=name, actor=actor)
     totals = Totals()
     dispatcher = Dispatcher(run_id=run.pk, totals=totals, batch_size=batch_size, wait=wait, progress=progress)
     quarantine = QuarantineSink(run_id=run.pk, totals=totals)
@@ -370,12 +410,13 @@ def positions_ingest(
     return out
 
 
+@_closes_its_runs
 def captures_ingest(*, data: str | bytes, name: str, actor=None, batch_size: int = DEFAULT_BATCH, wait: bool = True) -> dict[str, Any]:
     """Checkpoint captures (CSV ``checkpoint_id,plate,timestamp,lat,lon``) through the vehicle cross-check."""
     from .domain.positions import parse_captures_csv
     from .tasks import process_capture_batch
 
-    run = services.ingest_run_start(kind="checkpoints", name=name, actor=actor)
+    run = _start_run(kind="checkpoints", name=name, actor=actor)
     totals = Totals()
     quarantine = QuarantineSink(run_id=run.pk, totals=totals)
     good: list[VehicleCapture] = []
@@ -399,9 +440,11 @@ def captures_ingest(*, data: str | bytes, name: str, actor=None, batch_size: int
         sent += 1
         totals.batches += 1
         try:
-            res = process_capture_batch.delay(run.pk, chunk)
+            sent_batch = batches.send(process_capture_batch, run.pk, chunk, what="卡口批次")
             if wait:  # captures go one batch at a time: they share the per-pier state
-                totals.add_result(res.get(timeout=BATCH_TIMEOUT_S))
+                totals.add_result(batches.wait(sent_batch))
+        except batches.BatchFailed as exc:
+            totals.errors.append(str(exc))
         except Exception as exc:
             log.exception("capture batch failed")
             totals.errors.append(f"卡口批次处理失败：{type(exc).__name__}: {exc}")

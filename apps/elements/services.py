@@ -61,6 +61,18 @@ def ingest_run_start(*, kind: str, name: str, actor=None) -> IngestRun:
     return IngestRun.objects.create(kind=kind, name=name[:255], actor=actor)
 
 
+def ingest_run_abort(*, run_id: int, error: str) -> None:
+    """A run whose producer stopped before the end (exception, Ctrl-C, stop signal): failed, with the reason."""
+    with transaction.atomic():
+        run = IngestRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status != IngestRun.Status.RUNNING:
+            return
+        run.status = IngestRun.Status.FAILED
+        run.error = (run.error + "\n" + error).strip()[:10000]
+        run.finished_at = timezone.now()
+        run.save()
+
+
 def ingest_run_progress(
     *, run_id: int, read: int = 0, decoded: int = 0, quarantined: Mapping[str, int] | None = None,
     batches_sent: int = 0, stats: Mapping[str, Any] | None = None, final: bool = False, error: str = "",

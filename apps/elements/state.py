@@ -135,6 +135,34 @@ def state_ttl_s() -> int:
     return int(getattr(settings, "ELEMENTS_STATE_TTL_DAYS", 35)) * 86400
 
 
+#: How long a write-back after a database commit waits for Redis to come back (seconds).
+WRITE_BACK_OUTAGE_S = 120.0
+
+
+def after_commit(write, *, what: str) -> None:
+    """A state write that follows a database commit, waiting (with backoff) while Redis restarts.
+
+    The commit cannot be undone, and a retried task would find its work done and write no
+    state at all, so the write must not fail on a short Redis outage.
+    """
+    import time
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    deadline = time.monotonic() + WRITE_BACK_OUTAGE_S
+    delay = 0.2
+    while True:
+        try:
+            return write()
+        except (RedisConnectionError, RedisTimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            log.warning("%s: Redis away; writing again in %.1f s", what, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 class BufferedStateStore:
     """The domain ``StateStore`` over Redis (or the process dict), writes held until :meth:`commit`."""
 
@@ -169,7 +197,7 @@ class BufferedStateStore:
             self.prefix + k: json.dumps(v.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             for k, v in self.pending.items()
         }
-        self.backend.mset(encoded, self.ttl_s)
+        after_commit(lambda: self.backend.mset(encoded, self.ttl_s), what="pipeline state")
         self.pending.clear()
 
     def discard(self) -> None:
@@ -286,7 +314,8 @@ class LastFixTracker:
         return accepted, refused
 
     def commit(self) -> None:
-        self.backend.mset(self.pending, state_ttl_s())
+        pending = self.pending
+        after_commit(lambda: self.backend.mset(pending, state_ttl_s()), what="plausibility memory")
         self.pending = {}
 
 

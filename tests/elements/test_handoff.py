@@ -65,3 +65,57 @@ def test_a_detect_step_judges_only_marks_up_to_its_bound(demo_geo):
     assert services.fix_batch_detect(run_id=None, upto=r1["handoff"])["detected"] == len(first)
     assert handoff.pending()["fixes"] == len(second)  # the next slice's marks wait for their own step
     assert services.fix_batch_detect(run_id=None, upto=None)["detected"] == len(second)
+
+
+def _scenario_file(path, demo_geo) -> None:
+    from .conftest import ais_lines
+
+    night = local_night(2)
+    fixes = []
+    for i, code in enumerate(("demo-gt-02", "demo-gt-01", "demo-ds-01")):
+        fixes += landing_fixes(demo_geo[code], vessel_id=f"41244710{i}", night=night, source="ais")
+    path.write_text("\n".join(ais_lines(sorted(fixes, key=lambda f: (f.ts, f.vessel_id)))) + "\n")
+
+
+def _outcome():
+    fixes = sorted(StoredFix.objects.values_list("vessel__external_id", "ts", "lon_e7", "lat_e7"))
+    warnings = sorted((w.kind, tuple(w.vessels), w.start, w.level) for w in Warning.objects.all())
+    return fixes, warnings
+
+
+def test_running_a_file_again_after_a_crash_repairs_what_the_crash_left(demo_geo, tmp_path, monkeypatch):
+    from apps.elements import runtime, state
+    from apps.elements.models import IngestRun, Vessel
+
+    from .conftest import run_json
+
+    path = tmp_path / "three.nmea"
+    _scenario_file(path, demo_geo)
+    clean_totals = run_json("ingest_ais", str(path), "--batch-size", "40", "--no-progress")
+    clean = _outcome()
+    assert len(clean[1]) == 3 and clean_totals["stored"] == len(clean[0])
+    Warning.objects.all().delete(), StoredFix.objects.all().delete(), Vessel.objects.all().delete()
+    state.state_clear(), runtime.reset(), runtime.context_changed()
+
+    # the process dies (Ctrl-C, SIGTERM, a worker's death in the embedded default) in the 4th detect step
+    real, calls = services._upsert_all, []
+
+    def dying(events, counts):
+        calls.append(1)
+        real(events, counts)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(services, "_upsert_all", dying)
+    with pytest.raises(KeyboardInterrupt):
+        run_json("ingest_ais", str(path), "--batch-size", "40", "--no-progress")
+    monkeypatch.setattr(services, "_upsert_all", real)
+    crashed = IngestRun.objects.get()
+    assert crashed.status == IngestRun.Status.FAILED and "中断" in crashed.error  # not left running
+    stored_before = StoredFix.objects.count()
+    assert 0 < stored_before < len(clean[0]) and handoff.pending()["fixes"] > 0
+
+    again = run_json("ingest_ais", str(path), "--batch-size", "40", "--no-progress")
+    assert again["stored"] == len(clean[0]) - stored_before and again["duplicates"] == stored_before
+    assert not again["errors"] and handoff.pending()["marks"] == 0
+    assert _outcome() == clean  # the same fixes and the same warnings as a clean run

@@ -73,6 +73,6 @@ class Command(BaseCommand):
             raise CommandError("已中断") from None
         except OSError as exc:
             raise CommandError(f"无法监听或连接：{exc}") from exc
-        print_totals(self, totals, as_json=opts["json"])
         if not opts["json"]:
             self.stdout.write(f"lines: {totals['lines']} connections: {totals['connections']} reconnects: {totals['reconnects']}")
+        print_totals(self, totals, as_json=opts["json"])

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ._common import existing_file, print_totals
+from ._common import existing_file, print_totals, stop_on_sigterm
 from ._progress import IngestProgress
 
 
@@ -30,6 +30,7 @@ class Command(BaseCommand):
                             help="seconds between progress lines when not on a terminal")
 
     def handle(self, *args, **opts):
+        stop_on_sigterm()
         from apps.elements.ingest import ais_file_ingest
 
         path = existing_file(opts["file"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ._common import existing_file, print_totals
+from ._common import existing_file, print_totals, stop_on_sigterm
 
 
 class Command(BaseCommand):
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
+        stop_on_sigterm()
         from django.core.exceptions import ValidationError
 
         from apps.elements import services

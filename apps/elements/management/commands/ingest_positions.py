@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from ._common import existing_file, print_totals
+from ._common import existing_file, print_totals, stop_on_sigterm
 from ._progress import IngestProgress
 
 
@@ -27,6 +27,7 @@ class Command(BaseCommand):
                             help="seconds between progress lines when not on a terminal")
 
     def handle(self, *args, **opts):
+        stop_on_sigterm()
         from apps.elements.ingest import positions_ingest
 
         path = existing_file(opts["file"])
