@@ -94,8 +94,11 @@ def test_running_a_file_again_after_a_crash_repairs_what_the_crash_left(demo_geo
     clean_totals = run_json("ingest_ais", str(path), "--batch-size", "40", "--no-progress")
     clean = _outcome()
     assert len(clean[1]) == 3 and clean_totals["stored"] == len(clean[0])
-    Warning.objects.all().delete(), StoredFix.objects.all().delete(), Vessel.objects.all().delete()
-    state.state_clear(), runtime.reset(), runtime.context_changed()
+    for model in (Warning, StoredFix, Vessel, IngestRun):
+        model.objects.all().delete()
+    state.state_clear()
+    runtime.reset()
+    runtime.context_changed()
 
     # the process dies (Ctrl-C, SIGTERM, a worker's death in the embedded default) in the 4th detect step
     real, calls = services._upsert_all, []
