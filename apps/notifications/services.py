@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 SENDING_STALE = timedelta(minutes=10)  # past the Celery hard time limit: the sender is dead
 PHONE = re.compile(r"^\+?[\d\- ]{6,20}$")
-CHANNEL_MANAGERS = COMMAND_ROLES | {Role.DEPT_HEAD}
 
 
 def _max_attempts() -> int:
