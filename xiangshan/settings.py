@@ -291,6 +291,10 @@ MAP_TILES = {
     "max_zoom": env.int("MAP_TILE_MAX_ZOOM", default=18),
     "subdomains": env("MAP_TILE_SUBDOMAINS", default=""),
 }
+#: Per-source overrides of the detectors' source profiles (defaults and meaning: the table in
+#: apps/elements/domain/tracks.py and docs/architecture.md), e.g.
+#: {"beidou": {"interpolation_limit_min": 30, "allowed_lateness_min": 60}}.
+ELEMENTS_SOURCES: dict = {}
 NOTIFICATION_BACKENDS = env.list(
     "NOTIFICATION_BACKENDS", default=["apps.core.notify.LogBackend", "apps.notifications.backend.GatewayBackend"]
 )

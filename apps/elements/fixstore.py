@@ -176,3 +176,48 @@ def table_size_bytes() -> int | None:
             [TABLE],
         )
         return int(cur.fetchone()[0])
+
+
+# ------------------------------------------------------------------------------ reads for the detectors
+def _read(where: str, params: list) -> list:
+    """Stored fixes as domain ``PositionFix`` (vessel id and source from the registry), time order."""
+    from .domain.model import PositionFix
+    from .models import COORD_SCALE, MOTION_SCALE
+
+    sql = (
+        f'SELECT v."source", v."external_id", f."ts", f."lon_e7", f."lat_e7", f."sog_dkn", f."cog_ddeg" '
+        f'FROM "{TABLE}" f JOIN "elements_vessel" v ON v."id" = f."vessel_id" WHERE {where} ORDER BY f."ts", v."external_id"'
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return [
+        PositionFix(
+            src, vid, _aware(ts), lon / COORD_SCALE, lat / COORD_SCALE,
+            None if sog is None else sog / MOTION_SCALE, None if cog is None else cog / MOTION_SCALE,
+        )
+        for src, vid, ts, lon, lat, sog, cog in rows
+    ]
+
+
+def fixes_near(lon0: float, lat0: float, lon1: float, lat1: float, t0_s: float, t1_s: float) -> list:
+    """Every vessel's stored fixes inside a box and a time range (epoch seconds): the encounter
+    tracker's ``history_near`` callback for samples older than the tracks it keeps in memory."""
+    from .models import COORD_SCALE
+
+    return _read(
+        'f."ts" BETWEEN %s AND %s AND f."lon_e7" BETWEEN %s AND %s AND f."lat_e7" BETWEEN %s AND %s',
+        [
+            datetime.fromtimestamp(t0_s, UTC), datetime.fromtimestamp(t1_s, UTC),
+            int(lon0 * COORD_SCALE), int(lon1 * COORD_SCALE) + 1, int(lat0 * COORD_SCALE), int(lat1 * COORD_SCALE) + 1,
+        ],
+    )
+
+
+def fixes_of(vessel_id: str, t0_s: float, t1_s: float) -> list:
+    """One target's stored fixes (every source reporting under that id) in a time range: the
+    pipeline's ``history`` callback for re-judging a target after late data."""
+    return _read(
+        'v."external_id" = %s AND f."ts" BETWEEN %s AND %s',
+        [vessel_id, datetime.fromtimestamp(t0_s, UTC), datetime.fromtimestamp(t1_s, UTC)],
+    )

@@ -21,12 +21,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from . import fixstore
 from .domain.detectors import AreaSeasonRule, DetectorConfig, DetectorSet
 from .domain.geo_units import haversine_m
 from .domain.pipeline import StateStore, TrackPipeline
 from .domain.sensors import Sensor
 from .domain.trackers.dark_targets import DarkTargetRule
 from .domain.tides import TideEvent, TideSchedule
+from .domain.tracks import SourceProfile
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,8 @@ class Context:
             signals=list(signals) if signals is not None else self.signals,
             sensors=self.sensors,
             dark_rule=self.dark_rule,
+            sources={k: SourceProfile.from_dict(v) for k, v in getattr(settings, "ELEMENTS_SOURCES", {}).items()},
+            history_near=fixstore.fixes_near,
         )
 
 

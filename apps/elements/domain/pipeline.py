@@ -68,6 +68,7 @@ from apps.elements.domain.state import (
     state_from_dict,
 )
 from apps.elements.domain.trackers import DEFAULT_TRACKERS, Batch, FixColumns, Tracker, VehicleTracker
+from apps.elements.domain.tracks import DEFAULT_SOURCES, SourceProfile, source_profile
 
 __all__ = [
     "InMemoryStateStore",
@@ -186,6 +187,10 @@ class TrackPipeline:
     :param tz: zone in which night, months and holidays are judged.
     :param trackers: the trackers to run, in order (classes or fresh instances; default
         :data:`trackers.DEFAULT_TRACKERS`).
+    :param sources: per-source profiles (interpolation limit, allowed lateness) over
+        :data:`tracks.DEFAULT_SOURCES`.
+    :param history_near: ``(lon0, lat0, lon1, lat1, t0_s, t1_s) -> [PositionFix]``, the stored
+        fixes of every vessel in a box and time range (late samples meet them).
     """
 
     def __init__(
@@ -205,6 +210,8 @@ class TrackPipeline:
         checkpoints: Mapping[str, tuple[float, float]] | None = None,
         tz: tzinfo = LOCAL_TZ,
         trackers: Sequence[type[Tracker] | Tracker] = DEFAULT_TRACKERS,
+        sources: Mapping[str, SourceProfile] | None = None,
+        history_near: Callable[[float, float, float, float, float, float], list[PositionFix]] | None = None,
     ) -> None:
         self.index = geofences if isinstance(geofences, GeofenceIndex) else GeofenceIndex(geofences)
         self.config = config or DetectorConfig()
@@ -221,6 +228,10 @@ class TrackPipeline:
         self.checkpoints = dict(checkpoints or {})
         self.clock = LocalClock(tz)
         self.reeval_s = self.config.reeval_min * 60.0
+        self.sources: dict[str, SourceProfile] = {**DEFAULT_SOURCES, **(sources or {})}
+        self.interpolation_limits = {k: v.interpolation_limit_s for k, v in self.sources.items()}
+        self.max_interpolation_s = max(self.interpolation_limits.values())
+        self.history_near = history_near
         self.stats = {"fixes": 0, "ignored_out_of_order": 0, "findings": 0, "warnings": 0, "captures_skipped": 0}
         self.trackers: list[Tracker] = [t() if isinstance(t, type) else t for t in trackers]
         for t in self.trackers:
@@ -275,6 +286,9 @@ class TrackPipeline:
             return self.index.geofences[self.index.index_of(geofence_id)]
         except KeyError:
             return None
+
+    def allowed_lateness(self, source: str) -> float:
+        return source_profile(source, self.sources).allowed_lateness_s
 
     def det_for(self, gfo: Geofence, month: int) -> DetectorSet:
         return self.config.for_area(area=gfo.township, month=month)
@@ -342,6 +356,8 @@ class TrackPipeline:
             if last_s is not None and t <= last_s:
                 st.n_ignored += 1
                 ignored += 1
+                for tr in trackers:
+                    tr.on_late_fix(b, st, i, fixes[i], t, sog_l[i])
                 continue
             fix = fixes[i]
             sp = sog_l[i]

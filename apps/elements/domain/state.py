@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 
 from apps.elements.domain.model import PositionFix
+from apps.elements.domain.tracks import Track
 
 __all__ = [
     "RENDEZVOUS_KEY",
@@ -258,49 +259,49 @@ class SiteState:
 
 @dataclass(slots=True)
 class RendezvousState:
-    """The encounter grid: latest slow sample per vessel per cell, and open vessel pairs."""
+    """The encounter tracker's memory: recent slow-at-sea samples per vessel (its track), a
+    coarse grid saying which vessels had samples in which cell and when, and the encounter
+    episodes per vessel pair (kept after they end, so late data extends them)."""
 
-    cells: dict[tuple[int, int], dict[str, tuple[float, float, float, PositionFix]]] = field(default_factory=dict)
-    cell_of: dict[str, tuple[int, int]] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-    def remove(self, vessel_id: str) -> None:
-        key = self.cell_of.pop(vessel_id, None)
-        if key is not None:
-            cell = self.cells.get(key)
-            if cell is not None:
-                cell.pop(vessel_id, None)
-                if not cell:
-                    del self.cells[key]
+    #: vessel -> its slow-at-sea samples [t_s, lon, lat, source]
+    tracks: dict[str, Track] = field(default_factory=dict)
+    #: cell -> vessel -> latest sample time in that cell
+    cells: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
+    #: (a, b) with a < b -> episodes (dicts: first_s, last_s, n, min_d, fixes, key, ...)
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: the latest event time this tracker has seen
+    now_s: float = float("-inf")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": "rendezvous",
-            "cells": [
-                [cx, cy, [[vid, t, lon, lat, fix_to_dict(fx)] for vid, (t, lon, lat, fx) in cell.items()]]
-                for (cx, cy), cell in self.cells.items()
-            ],
+            "v": 2,
+            "tracks": {vid: tr.samples for vid, tr in self.tracks.items()},
+            "cells": [[cx, cy, dict(c)] for (cx, cy), c in self.cells.items()],
             "pairs": [
                 {**p, "first_fixes": fixes_to_list(p["first_fixes"]), "last_fixes": fixes_to_list(p["last_fixes"])}
-                for p in self.pairs.values()
+                for eps in self.pairs.values()
+                for p in eps
             ],
+            "now_s": None if self.now_s == float("-inf") else self.now_s,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RendezvousState:
         st = cls()
-        for cx, cy, entries in d["cells"]:
-            cell: dict[str, tuple[float, float, float, PositionFix]] = {}
-            for vid, t, lon, lat, fx in entries:
-                cell[vid] = (t, lon, lat, fix_from_dict(fx))
-                st.cell_of[vid] = (cx, cy)
-            st.cells[(cx, cy)] = cell
+        if d.get("v") != 2:
+            return st  # the grid of an older release: start afresh (encounters re-form within minutes)
+        st.tracks = {vid: Track([list(x) for x in tr], ordered=True) for vid, tr in d["tracks"].items()}
+        st.cells = {(cx, cy): dict(c) for cx, cy, c in d["cells"]}
         for p in d["pairs"]:
-            st.pairs[(p["a"], p["b"])] = {
-                **p,
-                "first_fixes": fixes_from_list(p["first_fixes"]),
-                "last_fixes": fixes_from_list(p["last_fixes"]),
-            }
+            st.pairs.setdefault((p["a"], p["b"]), []).append(
+                {
+                    **p,
+                    "first_fixes": fixes_from_list(p["first_fixes"]),
+                    "last_fixes": fixes_from_list(p["last_fixes"]),
+                }
+            )
+        st.now_s = float("-inf") if d.get("now_s") is None else d["now_s"]
         return st
 
 

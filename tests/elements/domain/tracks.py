@@ -128,3 +128,32 @@ def capture(plate: str, at: datetime, where: tuple[float, float] = CHECKPOINT) -
     return VehicleCapture("kk-07", plate, at, where[0], where[1])
 
 
+
+
+class FixStore:
+    """Stored fixes for the pipeline's history callbacks (what the fix store does on the Django side)."""
+
+    def __init__(self) -> None:
+        self.fixes: list[PositionFix] = []
+
+    def add(self, fixes: list[PositionFix]) -> list[PositionFix]:
+        self.fixes.extend(fixes)
+        return fixes
+
+    def near(self, lon0: float, lat0: float, lon1: float, lat1: float, t0: float, t1: float) -> list[PositionFix]:
+        return [
+            f for f in self.fixes if lon0 <= f.lon <= lon1 and lat0 <= f.lat <= lat1 and t0 <= f.ts.timestamp() <= t1
+        ]
+
+    def track(self, vessel_id: str, t0: float, t1: float) -> list[PositionFix]:
+        return sorted(
+            (f for f in self.fixes if f.vessel_id == vessel_id and t0 <= f.ts.timestamp() <= t1), key=lambda f: f.ts
+        )
+
+
+def every(
+    source: str, vid: str, start: datetime, at: tuple[float, float], *, minutes: float, every_s: float, sog_kn: float = 0.5
+) -> list[PositionFix]:
+    """Fixes of one source every ``every_s`` seconds at one spot for ``minutes``."""
+    n = int(minutes * 60 // every_s)
+    return [PositionFix(source, vid, start + timedelta(seconds=k * every_s), at[0], at[1], sog_kn) for k in range(n + 1)]

@@ -76,6 +76,13 @@ class TrackerContext(Protocol):
     watchlist: dict[str, str]
     stats: dict[str, int]
     reeval_s: float
+    #: source -> interpolation limit (s); and the largest of them
+    interpolation_limits: dict[str, float]
+    max_interpolation_s: float
+    #: stored fixes of any vessel inside a box and a time range (None: no fix store)
+    history_near: Callable[[float, float, float, float, float, float], list[PositionFix]] | None
+
+    def allowed_lateness(self, source: str) -> float: ...
 
     def emit(
         self,
@@ -165,6 +172,7 @@ class Tracker:
     * :meth:`on_fix` for every fix newer than its vessel's last one, in event time; ``st``
       is the vessel's state *before* the fix (``st.last_fix`` is the previous fix),
       ``sp`` the speed in knots (reported, or derived from the previous fix; NaN if neither);
+      :meth:`on_late_fix` instead for a fix older than that (late data);
     * :meth:`end` once, with the batch's latest event time.
     """
 
@@ -187,6 +195,11 @@ class Tracker:
 
     def on_fix(self, b: Batch, st: VesselState, i: int, fix: PositionFix, t: float, sp: float) -> None:
         pass
+
+    def on_late_fix(self, b: Batch, st: VesselState, i: int, fix: PositionFix, t: float, sp: float) -> None:
+        """A fix not newer than its vessel's judged horizon (``st.last_s``), in event time;
+        ``sp`` is its reported speed (NaN if none). Trackers that judge across vessels on
+        tracks take it in its place."""
 
     def end(self, b: Batch, now_s: float) -> None:
         pass

@@ -59,6 +59,7 @@ class VisitTracker(Tracker):
         self.visit_max_gap_s = max(s.dark_vessel.max_gap_min for s in cfg.all_sets()) * 60.0
         self.gf_ids: list[str | int] = [g.id for g in ctx.index.geofences]
         self.listeners: list[VisitListener] = []
+        self._relevant: dict[tuple[str | int, int], bool] = {}  # (geofence, detector set) -> needs a site record
         #: vessels last seen outside their open visit's geofence (closed by event time at the
         #: end of a batch once the grace has passed, even if the vessel never reports again)
         self.outside: set[str] = set()
@@ -67,7 +68,11 @@ class VisitTracker(Tracker):
         self.listeners = [t for t in trackers if isinstance(t, VisitListener)]
 
     def site_relevant(self, gfo: Geofence, det: DetectorSet) -> bool:
-        return any(lst.uses_site(gfo, det) for lst in self.listeners)
+        key = (gfo.id, id(det))
+        hit = self._relevant.get(key)
+        if hit is None:
+            hit = self._relevant[key] = any(lst.uses_site(gfo, det) for lst in self.listeners)
+        return hit
 
     # ------------------------------------------------------------------ walk hooks
 
