@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
@@ -67,7 +68,7 @@ from apps.elements.domain.state import (
     fixes_to_list,
     state_from_dict,
 )
-from apps.elements.domain.trackers import DEFAULT_TRACKERS, Batch, FixColumns, Tracker, VehicleTracker
+from apps.elements.domain.trackers import DEFAULT_TRACKERS, Batch, FixColumns, Tracker, VehicleTracker, VisitTracker
 from apps.elements.domain.tracks import DEFAULT_SOURCES, SourceProfile, source_profile
 
 __all__ = [
@@ -87,6 +88,9 @@ __all__ = [
 
 _NAN: Final[float] = float("nan")
 _SWEEP_EVERY_S: Final[float] = 60.0
+#: Re-judging a target after late data replays its stored fixes from this long before the
+#: earliest late fix (covers a landing's approach and stay; longer episodes are re-found by overlap).
+REJUDGE_LOOKBACK_S: Final[float] = 6 * 3600.0
 #: Earlier findings count as history only when they started this much earlier (a dark
 #: gap or a scout on the same night is evidence of *this* episode, not history).
 _HISTORY_MIN_SEPARATION_S: Final[float] = 6 * 3600.0
@@ -191,6 +195,9 @@ class TrackPipeline:
         :data:`tracks.DEFAULT_SOURCES`.
     :param history_near: ``(lon0, lat0, lon1, lat1, t0_s, t1_s) -> [PositionFix]``, the stored
         fixes of every vessel in a box and time range (late samples meet them).
+    :param history: ``(target_id, t0_s, t1_s) -> [PositionFix]``, one target's stored fixes
+        (late fixes included): with it, a fix older than its target's judged horizon re-judges
+        the target from ``rejudge_lookback_s`` before the late fix (see :meth:`_rejudge`).
     """
 
     def __init__(
@@ -212,6 +219,8 @@ class TrackPipeline:
         trackers: Sequence[type[Tracker] | Tracker] = DEFAULT_TRACKERS,
         sources: Mapping[str, SourceProfile] | None = None,
         history_near: Callable[[float, float, float, float, float, float], list[PositionFix]] | None = None,
+        history: Callable[[str, float, float], list[PositionFix]] | None = None,
+        rejudge_lookback_s: float = REJUDGE_LOOKBACK_S,
     ) -> None:
         self.index = geofences if isinstance(geofences, GeofenceIndex) else GeofenceIndex(geofences)
         self.config = config or DetectorConfig()
@@ -232,6 +241,9 @@ class TrackPipeline:
         self.interpolation_limits = {k: v.interpolation_limit_s for k, v in self.sources.items()}
         self.max_interpolation_s = max(self.interpolation_limits.values())
         self.history_near = history_near
+        self.history = history
+        self.rejudge_lookback_s = rejudge_lookback_s
+        self._tolerance_s = self.config.visit_exit_grace_min * 60.0 + self.reeval_s
         self.stats = {"fixes": 0, "ignored_out_of_order": 0, "findings": 0, "warnings": 0, "captures_skipped": 0}
         self.trackers: list[Tracker] = [t() if isinstance(t, type) else t for t in trackers]
         for t in self.trackers:
@@ -337,6 +349,8 @@ class TrackPipeline:
         order = np.lexsort((np.array(vids), cols.ts)).tolist()
         b.load_vessels(set(vids))
         states = b.vessels
+        if self.history is not None:
+            self._rejudge_late(b, cols)
         ts_l = cols.ts_l
         lon_l = cols.lon_l
         lat_l = cols.lat_l
@@ -376,6 +390,183 @@ class TrackPipeline:
         now_s = float(cols.ts.max())
         for tr in trackers:
             tr.end(b, now_s)
+
+    # ------------------------------------------------------------------ late data
+
+    def _rejudge_late(self, b: Batch, cols: FixColumns) -> None:
+        """Re-judge every target of the batch that has fixes older than its judged horizon."""
+        late: dict[str, tuple[float, set[str]]] = {}
+        for i, (vid, t) in enumerate(zip(cols.vids, cols.ts_l)):
+            last_s = b.vessels[vid].last_s
+            if last_s is not None and t < last_s:
+                t0, srcs = late.get(vid, (t, set()))
+                srcs.add(cols.fixes[i].source)
+                late[vid] = (min(t0, t), srcs)
+        for vid in sorted(late):
+            t0, srcs = late[vid]
+            self._rejudge(b, vid, late_s=t0, late_sources=sorted(srcs))
+
+    def _rejudge(self, b: Batch, vid: str, *, late_s: float, late_sources: list[str]) -> None:
+        """Replay one target's stored fixes through the per-target trackers and reconcile.
+
+        From a fresh per-target state ``rejudge_lookback_s`` before the earliest late fix up
+        to the target's horizon (the warnings already sent, the history and the aliases are
+        kept). What the replay finds again keeps its warning (same key, updated; a finding
+        of another kind over the same time takes over the warning, e.g. a dark gap that the
+        late fixes show was a stop at a pier); an episode it no longer finds is withdrawn.
+        Shared per-site memory (repeats, scouts, vehicles) is not replayed.
+        """
+        assert self.history is not None
+        old = b.vessels[vid]
+        horizon = old.last_s
+        assert horizon is not None
+        start = late_s - self.rejudge_lookback_s
+        stored = sorted(self.history(vid, start, horizon), key=lambda f: f.ts)
+        if not stored:
+            return
+        per = [t for t in self.trackers if t.per_target]
+        kinds = {k for t in per for k in t.kinds}
+        fresh = VesselState(
+            vessel_id=vid, episodes=old.episodes, history=old.history, trackers=old.trackers, aliases=old.aliases,
+            n_fixes=old.n_fixes, n_ignored=old.n_ignored, rv_last_s=old.rv_last_s,
+        )
+        b.vessels[vid] = fresh
+        saved, b.findings = b.findings, []
+        cols = self._columns(stored)
+        visits = next((t for t in per if isinstance(t, VisitTracker)), None)
+        with visits.alone() if visits is not None else nullcontext():
+            for tr in per:
+                tr.begin(b, cols)
+            next_tick = -math.inf
+            sog_l = cols.sog.tolist()
+            for i, fix in enumerate(stored):
+                t = cols.ts_l[i]
+                if fresh.last_s is not None and t <= fresh.last_s:
+                    continue
+                if t >= next_tick:
+                    for tr in per:
+                        tr.tick(b, t)
+                    next_tick = t + _SWEEP_EVERY_S
+                sp = sog_l[i]
+                if sp != sp and fresh.last_s is not None and fresh.last_fix is not None:
+                    lf = fresh.last_fix
+                    sp = haversine_m(lf.lon, lf.lat, fix.lon, fix.lat) / (t - fresh.last_s) / MS_PER_KNOT
+                for tr in per:
+                    tr.on_fix(b, fresh, i, fix, t, sp)
+                fresh.last_s, fresh.last_fix = t, fix
+                fresh.last_speed_kn = None if sp != sp else sp
+            for tr in per:
+                tr.end(b, horizon)
+        found, b.findings = b.findings, saved
+        if fresh.last_s is None or fresh.last_s < horizon:  # the store lags the state: keep the horizon
+            fresh.last_s, fresh.last_fix, fresh.last_speed_kn = old.last_s, old.last_fix, old.last_speed_kn
+        self._reconcile(b, fresh, found, kinds=kinds, start_s=start, late_s=late_s, late_sources=late_sources)
+        for f in found:
+            f.evidence["late_data"] = {"sources": late_sources, "from": utc_dt(late_s)}
+        b.findings.extend(found)
+        self.stats["rejudged"] = self.stats.get("rejudged", 0) + 1
+
+    def _reconcile(
+        self,
+        b: Batch,
+        st: VesselState,
+        found: Sequence[Finding],
+        *,
+        kinds: Collection[str],
+        start_s: float,
+        late_s: float,
+        late_sources: list[str],
+    ) -> None:
+        """Map what re-judging found onto the warnings already sent; withdraw the rest."""
+        tol = self._tolerance_s
+        eps = st.episodes or {}
+        aliases = dict(st.aliases or {})
+        # the earlier episodes the replay could have found again
+        old = {
+            k: r
+            for k, r in eps.items()
+            if k.split("|", 1)[0] in kinds and r[4] >= start_s and r[2] >= late_s - tol and r[0] is not None
+        }
+        spans: dict[str, list[Any]] = {}  # found key -> [kind, start_s, end_s]
+        for f in found:
+            sp = spans.setdefault(f.episode_key, [f.kind, f.start.timestamp(), f.end.timestamp()])
+            sp[1] = min(sp[1], f.start.timestamp())
+            sp[2] = max(sp[2], f.end.timestamp())
+        taken: set[str] = set()
+
+        def overlapping(ko: str, *, same_kind: bool) -> str | None:
+            r = old[ko]
+            kind_o = r[5] if len(r) > 5 else ko.split("|", 1)[0]
+            for kf, (kind_f, s_f, e_f) in sorted(spans.items(), key=lambda kv: kv[1][1]):
+                if kf in taken or (kind_f == kind_o) != same_kind:
+                    continue
+                if s_f <= r[2] + tol and r[4] <= e_f + tol:
+                    return kf
+            return None
+
+        unmatched = []
+        for ko in sorted(old, key=lambda k: old[k][4]):
+            kf = overlapping(ko, same_kind=True)
+            if kf is None:
+                unmatched.append(ko)
+                continue
+            taken.add(kf)
+            if kf != ko:
+                aliases[kf] = ko
+        for ko in unmatched:
+            kf = overlapping(ko, same_kind=False)
+            if kf is not None:  # another kind over the same time takes the warning over
+                taken.add(kf)
+                aliases[kf] = ko
+                continue
+            r = eps[ko]
+            for k in [k for k, v in aliases.items() if v == ko]:
+                del aliases[k]
+            self.withdraw(
+                b, ko, kind=r[5] if len(r) > 5 else ko.split("|", 1)[0], vessels=(st.vessel_id,), start_s=r[4],
+                end_s=r[2], reason="disproved_by_late_data",
+                detail={"late_sources": late_sources, "late_from": utc_dt(late_s)},
+            )
+        st.aliases = aliases or None
+
+    def withdraw(
+        self,
+        b: Batch,
+        key: str,
+        *,
+        kind: str,
+        vessels: tuple[str, ...],
+        start_s: float,
+        end_s: float,
+        reason: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """Withdraw the warning of an episode that is no more (``reason``: ``disproved_by_late_data``,
+        ``merged``); nothing happens if no warning was sent for it."""
+        owner = b.vessel(vessels[0])
+        if owner.episodes is None or owner.episodes.pop(key, None) is None:
+            return
+        b.withdrawn.append(
+            WarningEvent(
+                action="withdraw",
+                episode_key=key,
+                kind=kind,
+                level=None,
+                score=0.0,
+                vessels=vessels,
+                geofence_id=None,
+                geofence_name=None,
+                start=utc_dt(start_s),
+                end=utc_dt(end_s),
+                ongoing=False,
+                factors={},
+                contributions={},
+                rule={},
+                tide_window=None,
+                fixes=(),
+                evidence={"reason": reason, **detail},
+            )
+        )
 
     def _captures(self, b: Batch, captures: Sequence[VehicleCapture]) -> None:
         for tr in self.trackers:
@@ -459,22 +650,25 @@ class TrackPipeline:
             if eps is None:
                 eps = owner.episodes = {}
             end_s = f.end.timestamp()
-            rec = eps.get(f.episode_key)
+            key = owner.aliases.get(f.episode_key, f.episode_key) if owner.aliases else f.episode_key
+            rec = eps.get(key)
             if rec is None:
                 if level is None:
                     continue
                 action = "new"
             else:
-                prev_level, prev_score, prev_end_s, prev_ongoing, _ = rec
+                prev_level, prev_score, prev_end_s, prev_ongoing = rec[:4]
+                prev_kind = rec[5] if len(rec) > 5 else f.kind
                 if (
                     level == prev_level
                     and abs(sc - prev_score) < cfg.update_min_score_delta
                     and f.ongoing == prev_ongoing
                     and end_s - prev_end_s < every_s
+                    and f.kind == prev_kind
                 ):
                     continue
                 action = "update"
-            eps[f.episode_key] = [level, sc, end_s, f.ongoing, f.start.timestamp()]
+            eps[key] = [level, sc, end_s, f.ongoing, f.start.timestamp(), f.kind]
             if len(eps) > 16:
                 for k in [k for k, r in eps.items() if not r[3] and r[2] < end_s - retention_s]:
                     del eps[k]
@@ -483,7 +677,7 @@ class TrackPipeline:
             out.append(
                 WarningEvent(
                     action=action,
-                    episode_key=f.episode_key,
+                    episode_key=key,
                     kind=f.kind,
                     level=level,
                     score=round(sc, 3),
@@ -501,6 +695,8 @@ class TrackPipeline:
                     evidence=f.evidence,
                 )
             )
+        out.extend(b.withdrawn)
+        b.withdrawn = []
         self.stats["warnings"] += len(out)
         return out
 

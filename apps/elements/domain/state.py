@@ -175,6 +175,8 @@ class VesselState:
     #: tracker name -> that tracker's own per-vessel state (JSON-safe), for trackers added
     #: without a field here (see ``trackers/base.py``)
     trackers: dict[str, Any] | None = None
+    #: episode key a tracker found again after late data -> the key its warning already has
+    aliases: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,6 +192,7 @@ class VesselState:
             "episodes": None if self.episodes is None else {k: list(v) for k, v in self.episodes.items()},
             "history": None if self.history is None else [list(h) for h in self.history],
             "trackers": self.trackers,
+            "aliases": self.aliases,
         }
 
     @classmethod
@@ -206,6 +209,7 @@ class VesselState:
             episodes=None if d["episodes"] is None else {k: list(v) for k, v in d["episodes"].items()},
             history=None if d["history"] is None else [list(h) for h in d["history"]],
             trackers=d.get("trackers"),
+            aliases=d.get("aliases"),
         )
 
 

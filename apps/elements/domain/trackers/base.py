@@ -84,6 +84,19 @@ class TrackerContext(Protocol):
 
     def allowed_lateness(self, source: str) -> float: ...
 
+    def withdraw(
+        self,
+        b: Batch,
+        key: str,
+        *,
+        kind: str,
+        vessels: tuple[str, ...],
+        start_s: float,
+        end_s: float,
+        reason: str,
+        detail: dict[str, Any],
+    ) -> None: ...
+
     def emit(
         self,
         b: Batch,
@@ -114,7 +127,7 @@ class TrackerContext(Protocol):
 class Batch:
     """States loaded for one call and the findings it produced; persisted at the end."""
 
-    __slots__ = ("cols", "findings", "shared", "store", "vessels")
+    __slots__ = ("cols", "findings", "shared", "store", "vessels", "withdrawn")
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
@@ -123,6 +136,8 @@ class Batch:
         self.shared: dict[str, State] = {}
         self.findings: list[Finding] = []
         self.cols: FixColumns | None = None
+        #: warnings that re-judging after late data no longer finds (pipeline WarningEvents)
+        self.withdrawn: list[Any] = []
 
     def load_vessels(self, vessel_ids: Collection[str]) -> None:
         want = [v for v in vessel_ids if v not in self.vessels]
@@ -179,6 +194,9 @@ class Tracker:
     name: ClassVar[str] = ""
     #: the warning kinds this tracker emits
     kinds: ClassVar[tuple[str, ...]] = ()
+    #: judges one target at a time from its own fixes, so late data re-judges the target by
+    #: replaying its stored fixes through this tracker alone (see ``TrackPipeline``)
+    per_target: ClassVar[bool] = False
 
     def bind(self, ctx: TrackerContext) -> None:
         """Called once by the pipeline: keep the context, derive thresholds from its config."""

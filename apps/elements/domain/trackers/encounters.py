@@ -120,7 +120,9 @@ class EncounterTracker(Tracker):
                 for ovid, last_t in list(other.items()):
                     if ovid == vid or last_t < horizon:
                         continue
-                    pos = self.track(ovid).position_at(t, max_skew_s=rv.max_time_skew_s, limits=self.ctx.interpolation_limits)
+                    pos = self.track(ovid).position_at(
+                        t, max_skew_s=rv.max_time_skew_s, limits=self.ctx.interpolation_limits
+                    )
                     if pos is None:
                         continue
                     d = haversine_m(lon, lat, pos[0], pos[1])
@@ -211,9 +213,35 @@ class EncounterTracker(Tracker):
         for src in (fa.source, fc.source):
             if src not in p["sources"]:
                 p["sources"] = sorted({*p["sources"], src})
+        p = self.merge(b, eps, p, pause)
         duration = p["last_s"] - p["first_s"]
         if p["key"] is None or duration - p["judged_s"] >= self.ctx.reeval_s or p["closed"]:
             self.pair_judge(b, p, ongoing=not p["closed"])
+
+    def merge(self, b: Batch, eps: list[dict[str, Any]], p: dict[str, Any], pause: float) -> dict[str, Any]:
+        """Late close instants can bridge two episodes of a pair: they become one, under the
+        key raised first (the other's warning, if it had one, is withdrawn as merged)."""
+        near = [
+            e for e in eps if e is not p and e["first_s"] - pause <= p["last_s"] and p["first_s"] <= e["last_s"] + pause
+        ]
+        for q in near:
+            p_first = q["key"] is None or (p["key"] is not None and p["first_s"] <= q["first_s"])
+            keep, drop = (p, q) if p_first else (q, p)
+            if drop["first_s"] < keep["first_s"]:
+                keep["first_s"], keep["first_fixes"] = drop["first_s"], drop["first_fixes"]
+            if drop["last_s"] > keep["last_s"]:
+                keep["last_s"], keep["last_fixes"] = drop["last_s"], drop["last_fixes"]
+            keep["n"] += drop["n"]
+            keep["min_d"] = min(keep["min_d"], drop["min_d"])
+            keep["sources"] = sorted({*keep["sources"], *drop["sources"]})
+            keep["closed"] = keep["closed"] and drop["closed"]
+            if drop["key"] is not None:
+                self.ctx.withdraw(b, drop["key"], kind="rendezvous", vessels=(drop["a"], drop["b"]),
+                                  start_s=drop["first_s"], end_s=drop["last_s"],
+                                  reason="merged", detail={"merged_into": keep["key"]})
+            eps.remove(drop)
+            p = keep
+        return p
 
     def pair_judge(self, b: Batch, p: dict[str, Any], *, ongoing: bool) -> None:
         ctx = self.ctx

@@ -17,6 +17,7 @@ class GapTracker(Tracker):
 
     name = "gaps"
     kinds = ("dark_vessel",)
+    per_target = True
 
     def bind(self, ctx: TrackerContext) -> None:
         super().bind(ctx)

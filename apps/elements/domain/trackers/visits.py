@@ -14,7 +14,8 @@ they are told at each re-judgement of an open visit (``on_visit``) and when it c
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from apps.elements.domain.detectors import DetectorSet, tide_proximity, utc_dt
@@ -51,6 +52,7 @@ class VisitListener(Tracker):
 class VisitTracker(Tracker):
     name = "visits"
     kinds = ("idle_pier_landing",)
+    per_target = True
 
     def bind(self, ctx: TrackerContext) -> None:
         super().bind(ctx)
@@ -66,6 +68,17 @@ class VisitTracker(Tracker):
 
     def connect(self, trackers: Sequence[Tracker]) -> None:
         self.listeners = [t for t in trackers if isinstance(t, VisitListener)]
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        """Judge landings only (no listeners, no site records): re-judging one vessel after
+        late data must not replay its visits into the shared per-site memory."""
+        listeners, relevant = self.listeners, self._relevant
+        self.listeners, self._relevant = [], {}
+        try:
+            yield
+        finally:
+            self.listeners, self._relevant = listeners, relevant
 
     def site_relevant(self, gfo: Geofence, det: DetectorSet) -> bool:
         key = (gfo.id, id(det))
