@@ -118,6 +118,7 @@ class Warning(models.Model):
         DISPATCHED = "dispatched", _("已派发")
         CLOSED = "closed", _("已办结")
         FALSE_ALARM = "false_alarm", _("误报")
+        WITHDRAWN = "withdrawn", _("已撤销")  # late data showed it did not happen (reason in the evidence)
 
     LEVEL_RANK = {"red": 4, "orange": 3, "yellow": 2, "blue": 1}
 

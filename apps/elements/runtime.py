@@ -159,6 +159,7 @@ class Context:
             dark_rule=self.dark_rule,
             sources={k: SourceProfile.from_dict(v) for k, v in getattr(settings, "ELEMENTS_SOURCES", {}).items()},
             history_near=fixstore.fixes_near,
+            history=fixstore.fixes_of,
         )
 
 

@@ -20,10 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core import live
 from apps.core.audit import audit_actor
 
-from . import events
 from .domain import ahp
 from .domain.model import Quarantined, VehicleCapture
 from .domain.text import escaped
@@ -41,7 +39,6 @@ from .models import (
     VehicleCaptureRecord,
     Vessel,
     WatchEntry,
-    Warning,
 )
 from .registry import VesselRef, vessel_positions_update, vessel_source, vessel_static_update, vessels_resolve  # noqa: F401
 
@@ -614,142 +611,16 @@ def field_signal_record(*, kind: str, lon: float, lat: float, at: datetime, weig
                                       details=dict(details or {}))
 
 
-# ------------------------------------------------------------------------------ warnings
-def warning_status_set(*, warning: Warning, status: str) -> Warning:
-    """Change a warning's status (used by enforcement when it dispatches / closes the warning)."""
-    if status not in Warning.Status.values:
-        raise ValidationError(_("未知的预警状态：%(status)s") % {"status": status})
-    if warning.status != status:
-        warning.status = status
-        warning.save(update_fields=["status", "updated_at"])
-        _push_warning(warning, events.WARNING_UPDATED)
-    return warning
-
-
-@transaction.atomic
-def warning_level_raise(*, warning: Warning, level: str, evidence: Mapping[str, Any]) -> Warning:
-    """Raise a warning's level from outside the pipeline (a key-element link, apps/intel), with why in the evidence."""
-    old_rank = Warning.LEVEL_RANK.get(warning.level, 0)
-    warning.evidence = {**(warning.evidence or {}), **evidence}
-    if Warning.LEVEL_RANK.get(level, 0) > old_rank:
-        warning.level = level
-    warning.save(update_fields=["level", "evidence", "updated_at"])
-    _push_warning(warning, events.WARNING_UPDATED)
-    if Warning.LEVEL_RANK.get(warning.level, 0) > old_rank and warning.status in (Warning.Status.OPEN, Warning.Status.DISPATCHED):
-        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
-    return warning
-
-
-def warning_live_payload(warning: Warning) -> dict[str, Any]:
-    return {
-        "id": warning.pk,
-        "kind": warning.kind,
-        "kind_display": str(warning.get_kind_display()),
-        "level": warning.level,
-        "level_display": str(warning.get_level_display()),
-        "score": round(warning.score, 1),
-        "status": warning.status,
-        "geofence": warning.geofence.name if warning.geofence_id and warning.geofence else None,
-        "vessels": list(warning.vessels),
-        "lon": warning.lon,
-        "lat": warning.lat,
-        "start": warning.start.isoformat(),
-        "end": warning.end.isoformat(),
-        "updated_at": warning.updated_at.isoformat() if warning.updated_at else None,
-    }
-
-
-def _push_warning(warning: Warning, event: str) -> None:
-    """Full row to the operations centre; only the id and grade to every other open map page."""
-    live.push(live.GROUP_COMMAND, event, warning_live_payload(warning))
-    live.push(live.GROUP_MAP, event, {"id": warning.pk, "kind": warning.kind, "level": warning.level})
-
-
-def _dispatch_on_commit(warning_id: int) -> None:
-    """Hand the warning to enforcement; a failure there must never lose the warning."""
-    try:
-        from apps.enforcement.tasks import auto_dispatch_warning
-
-        auto_dispatch_warning.delay(warning_id)
-    except Exception:
-        log.exception("auto dispatch of warning %s failed; the warning is kept", warning_id)
-
-
-def _warning_values(event) -> dict[str, Any]:
-    """Model fields of a warning from a pipeline ``WarningEvent``."""
-    geofence = None
-    if event.geofence_id is not None:
-        geofence = Geofence.objects.filter(pk=event.geofence_id).only("pk", "name", "centroid_lon", "centroid_lat").first()
-    lon = lat = None
-    if geofence is not None:
-        lon, lat = geofence.centroid_lon, geofence.centroid_lat
-    elif event.fixes:
-        lon, lat = event.fixes[-1].lon, event.fixes[-1].lat
-    evidence = event.to_dict()
-    for key in ("action", "episode_key", "vessels", "start", "end"):
-        evidence.pop(key, None)
-    evidence["details"] = evidence.pop("evidence", {})  # the detector's own findings (dwell, gap, captures ...)
-    evidence["level_raw"] = event.level  # None when an update fell below the lowest level
-    return {
-        "kind": event.kind,
-        "score": max(0.0, min(100.0, float(event.score))),
-        "vessels": list(event.vessels),
-        "geofence": geofence,
-        "lon": lon,
-        "lat": lat,
-        "start": event.start,
-        "end": event.end,
-        "evidence": evidence,
-    }
-
-
-def _key_elements_collide(event):
-    """The key-element registry and its links (apps/intel) raise ``watchlist``/``history`` and name the chain."""
-    from apps.intel.collision import warning_event_collide
-
-    return warning_event_collide(event)
-
-
-@transaction.atomic
-def warning_upsert_with_action(*, event) -> tuple[Warning, bool]:
-    """:func:`warning_upsert` that also says whether the warning was created."""
-    if event.kind not in Warning.Kind.values:
-        raise ValidationError(_("未知的预警类型：%(kind)s") % {"kind": event.kind})
-    event = _key_elements_collide(event)
-    key = event.episode_key[:200]
-    warning = Warning.objects.select_for_update().filter(episode_key=key).first()
-    created = warning is None
-    if created and event.level is None:
-        raise ValidationError(_("预警事件低于最低等级，且没有可更新的预警。"))
-    values = _warning_values(event)
-    if created:
-        warning = Warning(episode_key=key, level=event.level, **values)
-        warning.save()
-        _push_warning(warning, events.WARNING_NEW)
-        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
-        return warning, True
-    old_rank = Warning.LEVEL_RANK.get(warning.level, 0)
-    for k, v in values.items():
-        setattr(warning, k, v)
-    if event.level is not None:
-        warning.level = event.level  # below the lowest level: the warning keeps its last grade
-    warning.save()
-    _push_warning(warning, events.WARNING_UPDATED)
-    escalated = Warning.LEVEL_RANK.get(warning.level, 0) > old_rank
-    if escalated and warning.status in (Warning.Status.OPEN, Warning.Status.DISPATCHED):
-        # enforcement adds the higher level's subtasks (its dispatch is idempotent per level)
-        transaction.on_commit(lambda wid=warning.pk: _dispatch_on_commit(wid))
-    return warning, False
-
-
-def warning_upsert(*, event) -> Warning:
-    """Create or update the warning of a pipeline ``WarningEvent`` (one warning per episode_key).
-
-    After commit: a live push (``warning.new`` / ``warning.updated``) to the operations
-    centre and the map pages, and — for a new or escalated warning — the enforcement
-    module's ``auto_dispatch_warning`` task (a failure there is logged, never loses the warning).
-    """
-    return warning_upsert_with_action(event=event)[0]
+# ------------------------------------------------------------------------------ warnings (apps/elements/warnings.py)
+from .warnings import (  # noqa: E402,F401  (re-exported: callers use services.warning_*)
+    warning_events_apply,
+    warning_level_raise,
+    warning_live_payload,
+    warning_status_set,
+    warning_upsert,
+    warning_upsert_with_action,
+    warning_withdraw,
+)
 
 
 # ------------------------------------------------------------------------------ the batch steps
@@ -837,7 +708,7 @@ def fix_batch_detect(*, run_id: int | None, upto: int | None = None, count_batch
                 parsed = sorted((wire_to_fix(w) for w in wire), key=lambda f: (f.ts, f.vessel_id))
                 counts["detected"] = len(parsed)
                 pipeline = live_pipeline(store)
-                _upsert_all(pipeline.process(parsed), counts)
+                warning_events_apply(events_=pipeline.process(parsed), counts=counts)
                 radar_associations_store(changes=pipeline.tracker("dark_targets").last_changes)
                 handoff.done(marks)
                 if run_id is not None:
@@ -868,19 +739,6 @@ def radar_associations_store(*, changes: Sequence) -> int:
         update_fields=["last", "mean_distance_m", "samples", "active"],
     )
     return len(rows)
-
-
-def _upsert_all(events_: Iterable, counts: dict[str, Any]) -> None:
-    """Warnings of a batch; an event that cannot become a warning is logged, never fails the batch."""
-    for event in events_:
-        try:
-            with transaction.atomic():
-                _unused, created = warning_upsert_with_action(event=event)
-        except ValidationError as exc:
-            log.warning("warning event %s not stored: %s", getattr(event, "episode_key", "?"), exc.messages)
-            counts["warnings_refused"] = counts.get("warnings_refused", 0) + 1
-            continue
-        counts["warnings_new" if created else "warnings_updated"] += 1
 
 
 def fix_batch_process(*, run_id: int | None, fixes: Sequence[list], statics: Sequence[dict] = (),
@@ -950,7 +808,7 @@ def vehicle_capture_batch_ingest(*, run_id: int | None, captures: Sequence[list]
                 keys = {(r.checkpoint_code, r.plate, r.ts) for r in fresh}
                 new_caps = [c for c in parsed if (c.checkpoint_id[:60], c.plate[:20], c.ts) in keys]
                 pipeline = live_pipeline(store)
-                _upsert_all(pipeline.process_vehicle_captures(new_caps), counts)
+                warning_events_apply(events_=pipeline.process_vehicle_captures(new_caps), counts=counts)
                 if run_id is not None:
                     ingest_run_add(run_id=run_id, counts=counts)
             store.commit()

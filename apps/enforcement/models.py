@@ -361,6 +361,7 @@ class TaskEvent(models.Model):
         REJECTED = "rejected", _("拒收")
         REASSIGNED = "reassigned", _("改派")
         ESCALATED = "escalated", _("超时升级")
+        WARNING_CHANGED = "warning_changed", _("预警更正或撤销")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -470,7 +470,7 @@ def warning_auto_dispatch(*, warning_id: int) -> Dispatch | None:
     level adds that level's extra subtasks.
     """
     warning = Warning.objects.select_related("geofence").filter(pk=warning_id).first()
-    if warning is None or warning.status in (Warning.Status.CLOSED, Warning.Status.FALSE_ALARM):
+    if warning is None or warning.status in (Warning.Status.CLOSED, Warning.Status.FALSE_ALARM, Warning.Status.WITHDRAWN):
         return None
     if level_rank(warning.level) < level_rank(auto_dispatch_min_level(kind=warning.kind)):
         return None

@@ -70,3 +70,108 @@ def test_ais_every_10_s_and_beidou_every_180_s_meeting_at_sea_raise_one_rendezvo
     assert sorted(w.vessels) == ["412447100", "BD-88001"]
     details = w.evidence["details"]
     assert 40 <= details["duration_min"] <= 50 and set(details["sources"]) == {"ais", "beidou"}
+
+
+def _seaward(geofence, distance_m: float) -> tuple[float, float]:
+    from shapely.geometry import shape
+
+    from apps.elements.demo import _offset, _seaward_bearing
+    from apps.elements.selectors import county_boundary
+
+    land = shape(county_boundary()["features"][0]["geometry"])
+    b = _seaward_bearing(geofence.centroid_lon, geofence.centroid_lat, land)
+    return _offset(geofence.centroid_lon, geofence.centroid_lat, bearing_deg=b, distance_m=distance_m)
+
+
+def _dispatched(warning, users):
+    """The operations centre dispatches the warning (tasks to departments), unless already done."""
+    from apps.enforcement import services as enforcement
+    from apps.enforcement.models import Task
+
+    if not Task.objects.filter(warning=warning).exists():
+        enforcement.dispatch_subject(subject=warning, actor=users["commander"])
+    tasks = list(Task.objects.filter(warning=warning))
+    assert tasks
+    return tasks
+
+
+def _told(tasks) -> list[str]:
+    from apps.enforcement.models import TaskEvent
+
+    return [e.note for e in TaskEvent.objects.filter(task__in=tasks, kind=TaskEvent.Kind.WARNING_CHANGED)]
+
+
+def test_a_beidou_batch_2_h_late_turns_a_dark_vessel_into_a_stop_at_the_idle_pier(
+    celery_worker_process, demo_geo, users, tmp_path
+):
+    from apps.elements.demo import Track
+
+    pier = demo_geo["demo-gt-02"]  # an idle pier
+    vid = "412447201"
+    night = local_night(2, 0, 20)
+    sea = _seaward(pier, 3_000)
+    near = _seaward(pier, 600)
+    ais = Track(vid, "ais", night, *sea)
+    ais.sail(*near, 7.0).silent(120).sail(pier.centroid_lon, pier.centroid_lat, 3.0).stay(6).sail(*sea, 7.0)
+    silent_from = [f for f in ais.fixes if f.ts.timestamp() <= ais.fixes[0].ts.timestamp() + 30 * 60][-1].ts
+    path = tmp_path / "ais.nmea"
+    path.write_text("\n".join(ais_lines(ais.fixes)) + "\n")
+    assert not run_json("ingest_ais", str(path))["errors"]
+    dark = Warning.objects.get(vessels=[vid])
+    assert dark.kind == "dark_vessel"
+    tasks = _dispatched(dark, users)
+
+    # The boat's Beidou terminal reported every 3 minutes all along, moored at the pier; the
+    # batch reaches the platform two hours late.
+    bd = Track(vid, "beidou", silent_from + timedelta(minutes=6), pier.centroid_lon, pier.centroid_lat, step_s=180)
+    bd.stay(110)
+    late = tmp_path / "late.csv"
+    late.write_text(positions_csv(bd.fixes))
+    totals = run_json("ingest_positions", str(late))
+    assert not totals["errors"] and totals["stored"] == len(bd.fixes)
+
+    ws = list(Warning.objects.filter(vessels=[vid]))
+    assert len(ws) == 1  # updated, never duplicated
+    w = ws[0]
+    assert w.pk == dark.pk and w.kind == "idle_pier_landing" and w.geofence_id == pier.pk
+    assert w.evidence["kind_changed"]["from"] == "dark_vessel"
+    assert w.evidence["details"]["late_data"]["sources"] == ["beidou"]
+    assert w.evidence["first_known"]["delay_s"] > 0 and w.evidence["known_at"]
+    assert len(_told(tasks)) == len(tasks)  # every task holder told
+
+
+def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(celery_worker_process, demo_geo, users, tmp_path):
+    from auditlog.models import LogEntry
+
+    from apps.elements.demo import Track
+
+    pier = demo_geo["demo-gt-02"]
+    vid = "412447202"
+    night = local_night(2, 1, 0)
+    sea = _seaward(pier, 3_000)
+    ais = Track(vid, "ais", night, *sea)
+    ais.sail(pier.centroid_lon, pier.centroid_lat, 7.0).stay(3).silent(46).stay(12).sail(*sea, 7.0)
+    path = tmp_path / "ais.nmea"
+    path.write_text("\n".join(ais_lines(ais.fixes)) + "\n")
+    assert not run_json("ingest_ais", str(path))["errors"]
+    landing = Warning.objects.get(vessels=[vid])
+    assert landing.kind == "idle_pier_landing"
+    tasks = _dispatched(landing, users)
+
+    # Late Beidou fixes: during the AIS silence the boat was 6 km out at sea, under way.
+    stop = [f for f in ais.fixes if f.sog_kn is not None and f.sog_kn < 1][2].ts
+    far = _seaward(pier, 6_000)
+    bd = Track(vid, "beidou", stop + timedelta(minutes=3), pier.centroid_lon, pier.centroid_lat, step_s=180)
+    bd.sail(*far, 9.0).sail(pier.centroid_lon, pier.centroid_lat, 9.0)
+    late = tmp_path / "late.csv"
+    late.write_text(positions_csv([f for f in bd.fixes if f.ts < stop + timedelta(minutes=45)]))
+    assert not run_json("ingest_positions", str(late))["errors"]
+
+    w = Warning.objects.get(pk=landing.pk)
+    assert w.status == Warning.Status.WITHDRAWN
+    assert w.evidence["withdrawn"]["reason"] == "disproved_by_late_data"
+    assert w.evidence["withdrawn"]["late_sources"] == ["beidou"]
+    assert Warning.objects.filter(vessels=[vid]).count() == 1
+    assert len(_told(tasks)) == len(tasks)
+    changes = LogEntry.objects.get_for_object(w).filter(changes__icontains="withdrawn")
+    assert changes.exists()  # on the audit trail

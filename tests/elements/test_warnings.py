@@ -180,7 +180,8 @@ def test_an_event_below_every_level_without_a_warning_to_update_is_refused_not_f
     from django.core.exceptions import ValidationError
 
     from apps.elements.domain.pipeline import WarningEvent
-    from apps.elements.services import _upsert_all, warning_upsert
+    from apps.elements.services import warning_upsert
+    from apps.elements.warnings import warning_events_apply
 
     now = datetime.now(UTC)
     common = dict(kind="idle_pier_landing", score=12.0, vessels=("BD-5599",), geofence_id=demo_geo["demo-gt-01"].pk,
@@ -191,10 +192,10 @@ def test_an_event_below_every_level_without_a_warning_to_update_is_refused_not_f
         warning_upsert(event=low)
     counts = {"warnings_new": 0, "warnings_updated": 0}
     ok = WarningEvent(action="new", episode_key="k-ok", level="blue", **{**common, "score": 31.0})
-    _upsert_all([low, ok], counts)
+    warning_events_apply(events_=[low, ok], counts=counts)
     assert counts == {"warnings_new": 1, "warnings_updated": 0, "warnings_refused": 1}
     # an update that falls below the lowest level keeps the warning's grade and records the raw level
-    _upsert_all([WarningEvent(action="update", episode_key="k-ok", level=None, **common)], counts)
+    warning_events_apply(events_=[WarningEvent(action="update", episode_key="k-ok", level=None, **common)], counts=counts)
     w = Warning.objects.get(episode_key="k-ok")
     assert w.level == "blue" and w.score == 12.0 and w.evidence["level_raw"] is None
 

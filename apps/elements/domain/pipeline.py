@@ -343,14 +343,14 @@ class TrackPipeline:
         cols = self._columns(fixes)
         b.cols = cols
         trackers = self.trackers
-        for tr in trackers:
-            tr.begin(b, cols)
         vids = cols.vids
         order = np.lexsort((np.array(vids), cols.ts)).tolist()
         b.load_vessels(set(vids))
         states = b.vessels
         if self.history is not None:
-            self._rejudge_late(b, cols)
+            self._rejudge_late(b, cols)  # before begin(): re-judging runs the trackers on other columns
+        for tr in trackers:
+            tr.begin(b, cols)
         ts_l = cols.ts_l
         lon_l = cols.lon_l
         lat_l = cols.lat_l

@@ -124,3 +124,16 @@ def test_replay_from_stored_fixes_gives_the_same_warnings_whatever_the_arrival_o
     assert [(w.kind, w.level, w.geofence_id) for w in in_order.values()] == [
         (w.kind, w.level, w.geofence_id) for w in live.values()
     ]
+
+
+def test_late_fixes_of_one_vessel_do_not_disturb_the_others_in_the_same_batch() -> None:
+    a = landing("413000205", sh(2021, 3, 21, 1, 0))
+    b = landing("413000206", sh(2021, 3, 21, 1, 0), at=moved(*PIER, north_m=50))
+    p, store = judging()
+    feed(p, store, a[:50])
+    # one batch: a's late fixes (older than its horizon) among b's whole landing
+    late_a = [PositionFix("beidou", f.vessel_id, f.ts + timedelta(seconds=30), f.lon, f.lat, f.sog_kn) for f in a[20:40]]
+    ws = p.process(store.add(sorted(late_a + b + a[50:], key=lambda f: f.ts)))
+    assert p.stats["rejudged"] == 1
+    landings = {w.vessels[0] for w in ws if w.kind == "idle_pier_landing"}
+    assert landings == {"413000205", "413000206"}
