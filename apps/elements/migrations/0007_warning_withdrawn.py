@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elements', '0005_radar_targets'),
+        ('elements', '0006_fix_handoff'),
     ]
 
     operations = [
