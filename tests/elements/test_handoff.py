@@ -34,16 +34,16 @@ def test_a_detect_step_that_dies_before_its_commit_leaves_the_marks_for_the_next
     fixes = landing_fixes(demo_geo["demo-gt-02"], vessel_id="412447001", night=local_night(2), source="ais")
     r = _store(fixes)
 
-    real = services._upsert_all
+    real = services.warning_events_apply
 
-    def dying(events, counts):
-        real(events, counts)  # the warnings are written ...
+    def dying(*, events_, counts):
+        real(events_=events_, counts=counts)  # the warnings are written ...
         raise SystemExit("worker killed")  # ... and the process dies before the commit
 
-    monkeypatch.setattr(services, "_upsert_all", dying)
+    monkeypatch.setattr(services, "warning_events_apply", dying)
     with pytest.raises(SystemExit):
         services.fix_batch_detect(run_id=None, upto=r["handoff"])
-    monkeypatch.setattr(services, "_upsert_all", real)
+    monkeypatch.setattr(services, "warning_events_apply", real)
     assert Warning.objects.count() == 0 and handoff.pending()["fixes"] == len(fixes)
 
     # the crashed store step's task comes back: the fixes are duplicates now, nothing new is marked ...
