@@ -13,16 +13,10 @@ from apps.elements.domain.sensors import destination, range_bearing
 from apps.elements.models import QuarantineRecord, StoredFix, Vessel, Warning
 from apps.sources.models import Facility, RepairTask, SensorEvent
 
+from .conftest import _nmea_checksum as _cs
 from .conftest import landing_fixes, local_night, positions_csv, run_command, run_json
 
 pytestmark = pytest.mark.django_db
-
-
-def _cs(body: str) -> str:
-    x = 0
-    for ch in body.encode():
-        x ^= ch
-    return f"{x:02X}"
 
 
 def ttm_lines(fixes, *, radar: tuple[float, float], sensor: str = "R2", number: int = 17) -> list[str]:
@@ -259,3 +253,30 @@ def test_an_unmatched_radar_track_heading_for_shore_is_a_dark_target(sensors, tm
     assert w.evidence["details"]["unmatched_min"] >= 10
     exported = json.loads(run_command("export_warnings", "--format", "json"))
     assert [e["vessels"] for e in exported if e["kind"] == "dark_target"] == [[radar_id]]
+
+
+def test_the_map_and_the_warning_page_show_radar_tracks_coverage_associations_and_sensors(
+        sensors, tmp_path, api_for, users, client):
+    from datetime import datetime
+
+    from apps.elements.domain.radar import describe_target
+
+    pier = sensors["pier"]
+    start = datetime.now(tz=local_night(0).tzinfo) - timedelta(hours=3)
+    ais = landing_fixes(pier, vessel_id="412440009", night=start, stay_min=60, source="ais")
+    radar_id = "radar:R2:44@20260101T000000"
+    _ingest_together(tmp_path, ais, _radar_twin(ais, radar_id))
+    d = api_for(users["commander"]).get("/api/cockpit/map/").json()
+    kinds = {f["properties"]["sensor_id"]: f["properties"]["kind"] for f in d["sensors"]["features"]}
+    assert kinds == {"R2": "radar", "C1": "camera", "IR1": "infrared"}
+    assert {v["external_id"]: v["source"] for v in d["vessels"]}[radar_id] == "radar"
+    [a] = [a for a in d["associations"] if a["radar_target"] == radar_id]
+    assert a["vessel_id"] == "412440009" and a["active"] and a["text"].startswith("雷达 R2 目标 44 = 412440009")
+    # a radar-only warning: the page names the radar and the target as "radar R2 target 44"
+    boat = _radar_twin(landing_fixes(pier, vessel_id="x", night=local_night(2, hour=2), stay_min=60), "radar:R2:45@x",
+                       north_m=0.0)
+    _ingest_together(tmp_path, boat)
+    w = Warning.objects.get(kind="dark_target")
+    client.force_login(users["commander"])
+    page = client.get(f"/elements/warnings/{w.pk}/").content.decode()
+    assert "花岙雷达站（R2" in page and describe_target("radar:R2:45@x") in page
