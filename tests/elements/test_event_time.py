@@ -34,7 +34,9 @@ def worker_idle_after(celery_worker_process):
 
 def _every(source: str, vid: str, start, at, *, minutes: float, every_s: float, sog_kn: float = 0.5) -> list:
     n = int(minutes * 60 // every_s)
-    return [PositionFix(source, vid, start + timedelta(seconds=k * every_s), at[0], at[1], sog_kn) for k in range(n + 1)]
+    return [
+        PositionFix(source, vid, start + timedelta(seconds=k * every_s), at[0], at[1], sog_kn) for k in range(n + 1)
+    ]
 
 
 def _far_from_every_geofence(demo_geo, at, *, min_m: float) -> None:
@@ -140,7 +142,9 @@ def test_a_beidou_batch_2_h_late_turns_a_dark_vessel_into_a_stop_at_the_idle_pie
     assert len(_told(tasks)) == len(tasks)  # every task holder told
 
 
-def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(celery_worker_process, demo_geo, users, tmp_path):
+def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(
+    celery_worker_process, demo_geo, users, tmp_path
+):
     from auditlog.models import LogEntry
 
     from apps.elements.demo import Track
@@ -175,3 +179,79 @@ def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(celery
     assert len(_told(tasks)) == len(tasks)
     changes = LogEntry.objects.get_for_object(w).filter(changes__icontains="withdrawn")
     assert changes.exists()  # on the audit trail
+
+
+def _day(demo_geo, tag: str, sea_shift_m: float) -> dict[str, list]:
+    """One night's traffic of three producers (vessel ids carry ``tag``): an AIS feed (a mother
+    ship, a boat that goes dark by a pier), a Beidou upload (a boat meeting the mother ship at
+    sea, a boat landing at an idle pier) and a file of another AIS station (a landing)."""
+    from apps.elements.demo import Track
+
+    night = local_night(3, 0, 30)
+    sea = (SEA[0] + sea_shift_m / (111_320 * 0.874), SEA[1])
+    gt, hp = demo_geo["demo-gt-02"], demo_geo["demo-hp-01"]
+    ship = _every("ais", f"41244{tag}01", night, sea, minutes=240, every_s=10)
+    dark = Track(f"41244{tag}02", "ais", night, *_seaward(gt, 4_000))
+    dark.sail(*_seaward(gt, 700), 6.0).silent(100).sail(*_seaward(gt, 4_000), 6.0)
+    boat_at = (sea[0] + 90 / (111_320 * 0.874), sea[1])
+    meet = _every("beidou", f"BD-{tag}003", night + timedelta(minutes=70), boat_at, minutes=50, every_s=180)
+    bd_land = Track(f"BD-{tag}004", "beidou", night + timedelta(minutes=20), *_seaward(hp, 3_000), step_s=180)
+    bd_land.sail(hp.centroid_lon, hp.centroid_lat, 6.0).stay(80).sail(*_seaward(hp, 3_000), 6.0)
+    other = Track(f"41244{tag}05", "ais", night + timedelta(minutes=40), *_seaward(gt, 3_000))
+    other.sail(gt.centroid_lon, gt.centroid_lat, 7.0).stay(75).sail(*_seaward(gt, 3_000), 7.0)
+    return {"feed": ship + dark.fixes, "upload": meet + bd_land.fixes, "file": other.fixes}
+
+
+def _outcome(tag: str) -> list[tuple]:
+    out = []
+    for w in Warning.objects.all():
+        vessels = tuple(sorted(v for v in w.vessels))
+        if all(tag in v for v in vessels):
+            out.append((w.kind, tuple(v.replace(tag, "#") for v in vessels), w.geofence_id, w.level, w.status))
+    return sorted(out)
+
+
+def test_three_interleaved_producers_equal_one_producer_warning_for_warning(celery_worker_process, demo_geo, tmp_path):
+    import threading
+
+    from django.core.management import call_command
+    from django.db import connections
+
+    # one producer: the whole night in one file, in time order
+    one = _day(demo_geo, "71", sea_shift_m=0)
+    path = tmp_path / "one.csv"
+    path.write_text(positions_csv(sorted(sum(one.values(), []), key=lambda f: (f.ts, f.vessel_id))))
+    assert not run_json("ingest_positions", str(path), "--batch-size", "300")["errors"]
+    single = _outcome("71")
+
+    # three producers at once, in small slices so that their batches interleave
+    three = _day(demo_geo, "72", sea_shift_m=6_000)
+    results: dict[str, object] = {}
+
+    def produce(name: str, fixes: list) -> None:
+        import io
+        import json
+
+        p = tmp_path / f"{name}.csv"
+        p.write_text(positions_csv(fixes))
+        out = io.StringIO()
+        try:
+            call_command("ingest_positions", str(p), "--json", "--batch-size", "120", stdout=out, stderr=io.StringIO())
+            results[name] = json.loads(out.getvalue())
+        except Exception as exc:  # surfaced below
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=produce, args=(n, f), daemon=True) for n, f in three.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert all(isinstance(r, dict) and not r["errors"] for r in results.values()), results
+    interleaved = _outcome("72")
+
+    kinds = {k for k, *_ in single}
+    assert {"rendezvous", "dark_vessel", "idle_pier_landing"} <= kinds
+    assert [x[:3] for x in interleaved] == [x[:3] for x in single]  # the same warnings, none twice
+    assert interleaved == single  # ... with the same levels, none withdrawn
