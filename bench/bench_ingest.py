@@ -230,13 +230,13 @@ class Production:
 
         with psycopg.connect(f"{self.pg}/postgres", autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.template]).fetchone()
-        if exists:
-            return
-        self._admin(f'CREATE DATABASE "{self.template}"')
         env = self.env()
         env["DATABASE_URL"] = f"{self.pg}/{self.template}"
-        _manage(env, "migrate", "-v0")
-        _manage(env, "shell", "-c", SETUP_GEO)
+        if not exists:
+            self._admin(f'CREATE DATABASE "{self.template}"')
+        _manage(env, "migrate", "-v0")  # also brings an older template up to the code's migrations
+        if not exists:
+            _manage(env, "shell", "-c", SETUP_GEO)
 
     def fresh(self) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
@@ -379,6 +379,8 @@ def _print_row(r: dict) -> None:
           f"without start-up {r['ratio_wall_net']} / {r['ratio_cpu_net']}; "
           f"peak RSS command {r['rss_command_mib']} MiB{workers}; warnings {sum(r['warnings'].values())} "
           f"{r['warnings']}; {delay}", flush=True)
+    if r["totals"]["errors"]:
+        print(f"  ERRORS in this run ({len(r['totals']['errors'])}): {r['totals']['errors'][:3]}", flush=True)
 
 
 if __name__ == "__main__":
