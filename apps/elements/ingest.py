@@ -288,7 +288,8 @@ def _finish_run(run, totals: Totals, dispatcher: Dispatcher, quarantine: Quarant
     quarantine.flush()
     totals.reading_done = True
     # the run's size, known now that the input is read: its progress shows on the API while it runs
-    services.ingest_run_progress(run_id=run.pk, stats={"fixes_total": totals.fixes})
+    batches.retrying(lambda: services.ingest_run_progress(run_id=run.pk, stats={"fixes_total": totals.fixes}),
+                     what="run size")
     dispatcher.finish()
     if not dispatcher.wait:
         totals.accepted = totals.fixes  # stored / duplicates / warnings follow on the run as its task completes
