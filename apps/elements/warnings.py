@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.core import live, notify
 
@@ -30,8 +31,8 @@ _KEPT_EVIDENCE = ("first_known", "kind_changed", "withdrawn")
 
 #: why a warning was withdrawn, for people (the pipeline gives the code)
 WITHDRAW_REASONS = {
-    "disproved_by_late_data": "迟到的数据表明该事件并未发生",
-    "merged": "迟到的数据把它与同一对船舶的另一次会合连成一次",
+    "disproved_by_late_data": gettext_noop("迟到的数据表明该事件并未发生"),
+    "merged": gettext_noop("迟到的数据把它与同一对船舶的另一次会合连成一次"),
 }
 
 

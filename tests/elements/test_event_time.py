@@ -104,7 +104,7 @@ def _told(tasks) -> list[str]:
 
 
 def test_a_beidou_batch_2_h_late_turns_a_dark_vessel_into_a_stop_at_the_idle_pier(
-    celery_worker_process, demo_geo, users, tmp_path
+    celery_worker_process, demo_geo, users, tmp_path, client
 ):
     from apps.elements.demo import Track
 
@@ -140,10 +140,13 @@ def test_a_beidou_batch_2_h_late_turns_a_dark_vessel_into_a_stop_at_the_idle_pie
     assert w.evidence["details"]["late_data"]["sources"] == ["beidou"]
     assert w.evidence["first_known"]["delay_s"] > 0 and w.evidence["known_at"]
     assert len(_told(tasks)) == len(tasks)  # every task holder told
+    client.force_login(users["duty"])
+    html = client.get(f"/elements/warnings/{w.pk}/").content.decode()
+    assert 'id="w-known"' in html and 'id="w-kind-changed"' in html  # evidence time, known time, the correction
 
 
 def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(
-    celery_worker_process, demo_geo, users, tmp_path
+    celery_worker_process, demo_geo, users, tmp_path, client
 ):
     from auditlog.models import LogEntry
 
@@ -179,6 +182,9 @@ def test_a_late_batch_showing_the_vessel_far_at_sea_withdraws_the_landing(
     assert len(_told(tasks)) == len(tasks)
     changes = LogEntry.objects.get_for_object(w).filter(changes__icontains="withdrawn")
     assert changes.exists()  # on the audit trail
+    client.force_login(users["duty"])
+    html = client.get(f"/elements/warnings/{w.pk}/").content.decode()
+    assert 'id="w-withdrawn"' in html and "迟到的数据表明该事件并未发生" in html and "已撤销" in html
 
 
 def _day(demo_geo, tag: str, sea_shift_m: float) -> dict[str, list]:
@@ -255,3 +261,42 @@ def test_three_interleaved_producers_equal_one_producer_warning_for_warning(cele
     assert {"rendezvous", "dark_vessel", "idle_pier_landing"} <= kinds
     assert [x[:3] for x in interleaved] == [x[:3] for x in single]  # the same warnings, none twice
     assert interleaved == single  # ... with the same levels, none withdrawn
+
+
+def test_a_satellite_ais_source_30_minutes_late_raises_nothing_twice(celery_worker_process, demo_geo, tmp_path):
+    """Terrestrial AIS covers every other quarter hour; a satellite feed fills the holes and
+    reaches the platform 30 minutes late. Ingested as it arrives, a quarter hour at a time."""
+    from apps.elements.demo import Track
+
+    night = local_night(2, 0, 30)
+    gt = demo_geo["demo-gt-02"]
+    boat = Track("412447301", "ais", night + timedelta(minutes=10), *_seaward(gt, 3_000))
+    boat.sail(gt.centroid_lon, gt.centroid_lat, 7.0).stay(90).sail(*_seaward(gt, 3_000), 7.0)
+    ship = _every("ais", "412447302", night, SEA, minutes=180, every_s=30)
+    other = _every("ais", "412447303", night + timedelta(minutes=40), (SEA[0] + 80 / (111_320 * 0.874), SEA[1]),
+                   minutes=60, every_s=60)
+    everything = sorted(boat.fixes + ship + other, key=lambda f: (f.ts, f.vessel_id))
+
+    def terrestrial(f) -> bool:
+        return ((f.ts - night).total_seconds() // 900) % 2 == 0
+
+    sat = [PositionFix("sat_ais", f.vessel_id, f.ts, f.lon, f.lat, f.sog_kn) for f in everything if not terrestrial(f)]
+    ter = [f for f in everything if terrestrial(f)]
+    step = timedelta(minutes=15)
+    clock = night
+    k = 0
+    while clock < night + timedelta(hours=4):
+        batch = [f for f in ter if clock <= f.ts < clock + step]
+        batch += [f for f in sat if clock - 2 * step <= f.ts < clock - step]  # 30 minutes late
+        if batch:
+            path = tmp_path / f"q{k}.csv"
+            path.write_text(positions_csv(sorted(batch, key=lambda f: (f.ts, f.vessel_id))))
+            assert not run_json("ingest_positions", str(path))["errors"]
+            k += 1
+        clock += step
+
+    ws = list(Warning.objects.all())
+    raised = [(w.kind, tuple(sorted(w.vessels))) for w in ws]
+    assert len(raised) == len(set(raised))  # nothing raised twice
+    assert {"idle_pier_landing", "rendezvous"} <= {w.kind for w in ws}
+    assert not [w for w in ws if w.status == Warning.Status.WITHDRAWN]
