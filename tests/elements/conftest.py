@@ -25,11 +25,15 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 @pytest.fixture(autouse=True)
 def clean_pipeline():
     """Every test starts with no pipeline state in Redis and a freshly built pipeline context."""
-    from apps.elements import runtime, state
+    from apps.elements import fixstore, runtime, state
 
     state.state_clear()
     runtime.reset()
     runtime.context_changed()
+    # the process's memo of day partitions: a test that ran on-commit callbacks inside its
+    # rolled-back transaction (django_capture_on_commit_callbacks) leaves days in it whose
+    # partitions are gone
+    fixstore._known_partitions.clear()
     yield
     state.state_clear()
     runtime.reset()
