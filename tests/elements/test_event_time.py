@@ -8,6 +8,7 @@ import pytest
 
 from apps.elements.domain.model import PositionFix
 from apps.elements.models import Warning
+from tests.conftest import wait_worker_idle
 
 from .conftest import ais_lines, local_night, positions_csv, run_json
 
@@ -20,16 +21,7 @@ SEA = (122.30, 29.02)  # open sea east of the county, kilometres from every demo
 def worker_idle_after(celery_worker_process):
     """Let the worker finish what the warnings set off before the test database is flushed."""
     yield
-    import time
-
-    from xiangshan.celery import app
-
-    deadline = time.monotonic() + 90
-    quiet = 0
-    while time.monotonic() < deadline and quiet < 2:
-        inspect = app.control.inspect(timeout=1.0)
-        busy = any((inspect.active() or {}).values()) or any((inspect.reserved() or {}).values())
-        quiet = 0 if busy else quiet + 1
+    wait_worker_idle()
 
 
 def _every(source: str, vid: str, start, at, *, minutes: float, every_s: float, sog_kn: float = 0.5) -> list:
