@@ -101,7 +101,9 @@ def test_harmonic_constants_predict_high_and_low_waters():
     station = TideStation.objects.get()
     assert station.constants["station_id"] in out.getvalue()
     events = list(TideEventRecord.objects.filter(station=station).order_by("ts"))
-    assert 9 <= len(events) <= 15  # about two highs and two lows a day over 4 days
+    # the command predicts 4 days (yesterday to 3 days ahead): a high or low water every
+    # ~6 h 12 min gives 15 or 16 of them, depending on where in the cycle the window starts
+    assert 9 <= len(events) <= 16
     kinds = [e.kind for e in events]
     assert all(a != b for a, b in zip(kinds, kinds[1:]))  # highs and lows alternate
     assert all(e.origin == "predicted" for e in events)
