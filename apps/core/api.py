@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from auditlog.context import auditlog_value
 from rest_framework import exceptions, pagination
 from rest_framework.authentication import TokenAuthentication
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 
@@ -16,12 +18,19 @@ class Pagination(pagination.PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django ``ValidationError`` from services turned into a 400."""
+    """DRF's handler, plus the errors every endpoint may meet, as 400s with a Chinese message:
+    Django ``ValidationError`` from services, and the database refusing a value (out of its
+    range, e.g. a time zone offset PostgreSQL does not take) or a constraint (unique, check)
+    that a serializer did not catch first."""
     from rest_framework.views import exception_handler as drf_exception_handler  # import cycle otherwise
 
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, DataError):
+        exc = exceptions.ValidationError({"detail": [_("输入的值超出了可接受的范围或格式（例如时间、时区或长度），请检查后重试。")]})
+    elif isinstance(exc, IntegrityError):
+        exc = exceptions.ValidationError({"detail": [_("输入与已有数据冲突或不满足约束（例如重复、取值范围），未保存。")]})
     return drf_exception_handler(exc, context)
 
 
@@ -30,6 +39,22 @@ class VisibleToUserMixin:
 
     def get_queryset(self):
         return self.queryset.model.objects.visible_to(self.request.user)
+
+
+def query_datetime(request, name: str):
+    """An optional ISO 8601 time from the query string; a bad one is a 400 naming the parameter."""
+    from django.utils.dateparse import parse_datetime
+
+    raw = request.query_params.get(name) or ""
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise exceptions.ValidationError({name: [_("时间格式无效，应为 ISO 8601（如 2026-11-20T01:00:00+08:00）。")]})
+    return value
 
 
 def error(message: str, status: int = 400, **extra) -> Response:

@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from apps.core.routers import Router
 
 from . import views_api
 
-router = DefaultRouter()
+router = Router()
 router.register("departments", views_api.DepartmentViewSet)
 
 app_name = "core-api"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from auditlog.middleware import AuditlogMiddleware
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 
@@ -60,3 +61,14 @@ def audit_actor(actor) -> Iterator[None]:
         return
     with set_actor(actor):
         yield
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, recording the client address resolved behind the trusted
+    proxies (``apps.core.net``) instead of believing any ``X-Forwarded-For`` a client sends."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        from .net import resolve_client_address
+
+        return resolve_client_address(request.META.get("REMOTE_ADDR"), None)

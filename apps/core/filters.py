@@ -1,5 +1,12 @@
 import django_filters
 from auditlog.models import LogEntry
+from django import forms
+
+
+class IPAddressFilter(django_filters.CharFilter):
+    """An IPv4/IPv6 address; anything else is a 400 (not a database error)."""
+
+    field_class = forms.GenericIPAddressField
 
 
 class AuditEntryFilter(django_filters.FilterSet):
@@ -11,10 +18,11 @@ class AuditEntryFilter(django_filters.FilterSet):
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     action = django_filters.NumberFilter(field_name="action")
     q = django_filters.CharFilter(method="filter_text")
+    remote_addr = IPAddressFilter(field_name="remote_addr")
 
     class Meta:
         model = LogEntry
-        fields = ["object_pk", "remote_addr"]
+        fields = ["object_pk"]
 
     def filter_model(self, queryset, name, value):
         app_label, _, model = value.lower().partition(".")

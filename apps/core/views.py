@@ -30,6 +30,21 @@ class AuditPage(RoleRequiredMixin, TemplateView):
     allowed_roles = [Role.AUDITOR, Role.COMMANDER]
 
 
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes: too many failed sign-ins for this account from this address (429)."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    form = auth_views.AuthenticationForm(request)
+    message = _("登录失败次数过多，该账号已从本地址锁定 %(minutes)s 分钟，请稍后再试或联系管理员解锁。") % {"minutes": minutes}
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "core/login.html", {"form": form, "locked_message": message}, status=429)
+
+
 def forbidden(request, exception=None):
     return render(request, "core/403.html", status=403)
 

@@ -1,11 +1,11 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from apps.core.routers import Router
 
 from . import api
 
 app_name = "elements-api"
 
-router = DefaultRouter()
+router = Router()
 router.register("vessels", api.VesselViewSet, basename="vessel")
 router.register("geofences", api.GeofenceViewSet, basename="geofence")
 router.register("warnings", api.WarningViewSet, basename="warning")

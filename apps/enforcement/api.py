@@ -10,15 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error
+from apps.core.api import error, query_datetime
 from apps.core.models import Department
 from apps.core.permissions import roles_allowed
 from apps.core.roles import Role
@@ -170,10 +170,14 @@ class DispatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(DispatchSerializer(dispatch, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+#: OpenAPI schema of a plain list of objects.
+_LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
+
+
 class SubjectTypesView(APIView):
     permission_classes = [CommandOnly]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: _LIST_OF_OBJECTS})
     def get(self, request):
         return Response([{"name": t.name, "model": t.model_label, "label": t.label} for t in subject_types()])
 
@@ -183,7 +187,7 @@ class DispatchableWarningsView(APIView):
 
     permission_classes = [CommandOnly]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: _LIST_OF_OBJECTS})
     def get(self, request):
         rows = selectors.warnings_dispatchable()
         return Response([
@@ -199,10 +203,11 @@ class PerformanceView(APIView):
 
     permission_classes = [CommandOnly]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: _LIST_OF_OBJECTS},
+                   parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME), OpenApiParameter("until", OpenApiTypes.DATETIME)])
     def get(self, request):
-        since = parse_datetime(request.query_params.get("since", "") or "") if request.query_params.get("since") else None
-        until = parse_datetime(request.query_params.get("until", "") or "") if request.query_params.get("until") else None
+        since = query_datetime(request, "since")
+        until = query_datetime(request, "until")
         return Response(selectors.department_performance(since=since, until=until))
 
 

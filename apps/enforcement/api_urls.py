@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from apps.core.routers import Router
 
 from . import api
 
-router = DefaultRouter()
+router = Router()
 router.register("tasks", api.TaskViewSet)
 router.register("dispatch", api.DispatchViewSet)
 router.register("plans", api.PlanViewSet)

@@ -34,8 +34,8 @@ class DepartmentMiniSerializer(serializers.ModelSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     url = serializers.SerializerMethodField()
-    uploaded_by = serializers.StringRelatedField()
-    department = serializers.StringRelatedField()
+    uploaded_by = serializers.StringRelatedField(allow_null=True)
+    department = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Evidence
@@ -48,8 +48,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class TaskEventSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    actor = serializers.StringRelatedField()
-    department = serializers.StringRelatedField()
+    actor = serializers.StringRelatedField(allow_null=True)
+    department = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = TaskEvent
@@ -85,15 +85,15 @@ class TaskSerializer(serializers.ModelSerializer):
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     sector_label = serializers.CharField(source="get_sector_display", read_only=True)
     result_label = serializers.CharField(source="get_feedback_result_display", read_only=True)
-    department = DepartmentMiniSerializer(read_only=True)
-    dispatch = DispatchMiniSerializer(read_only=True)
+    department = DepartmentMiniSerializer(read_only=True, allow_null=True)
+    dispatch = DispatchMiniSerializer(read_only=True, allow_null=True)
     case = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()
-    acknowledged_by = serializers.StringRelatedField()
-    feedback_by = serializers.StringRelatedField()
-    closed_by = serializers.StringRelatedField()
+    acknowledged_by = serializers.StringRelatedField(allow_null=True)
+    feedback_by = serializers.StringRelatedField(allow_null=True)
+    closed_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Task
@@ -154,7 +154,7 @@ class DispatchSerializer(DispatchMiniSerializer):
 
 
 class PlanSubtaskSerializer(serializers.ModelSerializer):
-    department = DepartmentMiniSerializer(read_only=True)
+    department = DepartmentMiniSerializer(read_only=True, allow_null=True)
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     sector_label = serializers.CharField(source="get_sector_display", read_only=True)
 
@@ -174,8 +174,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class DisposalStepSerializer(serializers.ModelSerializer):
     step_label = serializers.CharField(source="get_step_display", read_only=True)
-    signed_by = serializers.StringRelatedField()
-    department = serializers.StringRelatedField()
+    signed_by = serializers.StringRelatedField(allow_null=True)
+    department = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = DisposalStep
@@ -185,7 +185,7 @@ class DisposalStepSerializer(serializers.ModelSerializer):
 
 class SeizedGoodsSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    custodian_department = DepartmentMiniSerializer(read_only=True)
+    custodian_department = DepartmentMiniSerializer(read_only=True, allow_null=True)
     steps = DisposalStepSerializer(many=True, read_only=True)
     chain = serializers.SerializerMethodField()
 
@@ -256,7 +256,7 @@ class CaseSerializer(CaseListSerializer):
     vehicles = CaseVehicleSerializer(many=True, read_only=True)
     goods = SeizedGoodsSerializer(many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
-    dispatch = DispatchMiniSerializer(read_only=True)
+    dispatch = DispatchMiniSerializer(read_only=True, allow_null=True)
     tasks = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()

@@ -228,7 +228,8 @@ class NetworkExportApi(APIView):
     permission_classes = [ExportRoles]
 
     @extend_schema(parameters=[*_NETWORK_PARAMS, OpenApiParameter("fmt", str, enum=["graphml", "xlsx"])],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   responses={(200, "application/graphml+xml"): OpenApiTypes.BINARY,
+                              (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
     def get(self, request):
         fmt = request.query_params.get("fmt", "graphml")  # not "format": DRF reads that as a renderer
         if fmt not in ("graphml", "xlsx"):

@@ -11,7 +11,7 @@ class ElementSerializer(serializers.ModelSerializer):
 
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     watch_level_display = serializers.CharField(source="get_watch_level_display", read_only=True)
-    department = serializers.CharField(source="department.name", default=None, read_only=True)
+    department = serializers.CharField(source="department.name", default=None, read_only=True, allow_null=True)
     key = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,7 +39,7 @@ class ElementInput(serializers.Serializer):
 class LinkSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     source_display = serializers.CharField(source="get_source_display", read_only=True)
-    case_number = serializers.CharField(source="case.number", default=None, read_only=True)
+    case_number = serializers.CharField(source="case.number", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Link

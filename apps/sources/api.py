@@ -195,6 +195,7 @@ class PatrolPlanViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("team__grid__township", "geofence")
 
+    @extend_schema(request=s.PlanGenerateInput, responses={201: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
     def generate(self, request):
         night = _date(request.data.get("date"), selectors.night_of(timezone.now()))
@@ -278,6 +279,7 @@ class FacilityViewSet(VisibleToUserMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("site", "responsible_department")
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], permission_classes=[roles_allowed(*COMMAND_ROLES, Role.DEPT_HEAD)])
     def token(self, request, pk=None):
         facility = self.get_object()

@@ -1,11 +1,11 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+from apps.core.routers import Router
 
 from . import api
 
 app_name = "sources-api"
 
-router = DefaultRouter()
+router = Router()
 router.register("checkins", api.CheckinViewSet, basename="checkin")
 router.register("reports", api.GridReportViewSet, basename="report")
 router.register("grids", api.GridViewSet, basename="grid")

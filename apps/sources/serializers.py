@@ -297,6 +297,12 @@ class InspectionInput(serializers.Serializer):
     findings = FindingInput(many=True, required=False, default=list)
 
 
+class PlanGenerateInput(serializers.Serializer):
+    """``plans/generate/``: the night to plan (default: tonight)."""
+
+    date = serializers.DateField(required=False)
+
+
 class DispatchInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=["red", "orange", "yellow", "blue"], required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
