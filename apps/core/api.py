@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from auditlog.context import auditlog_value
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, parsers
 from rest_framework.authentication import TokenAuthentication
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
@@ -15,6 +15,18 @@ class Pagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class ObjectJSONParser(parsers.JSONParser):
+    """JSON bodies are objects: ``[null, null]`` or ``"x"`` is a 400 here, before any view calls
+    ``request.data.get`` on it. (The one endpoint taking a JSON list, positions upload, reads
+    the raw body.)"""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if not isinstance(data, dict):
+            raise exceptions.ParseError(_("请求体须为 JSON 对象（{...}），而不是 %(kind)s。") % {"kind": type(data).__name__})
+        return data
 
 
 def exception_handler(exc, context):
@@ -55,6 +67,15 @@ def query_datetime(request, name: str):
     if value is None:
         raise exceptions.ValidationError({name: [_("时间格式无效，应为 ISO 8601（如 2026-11-20T01:00:00+08:00）。")]})
     return value
+
+
+def checked_body(serializer_class, request, instance=None):
+    """``request.data`` once it passes the endpoint's own serializer (types, lengths, choices,
+    ranges, NUL characters): for views that read fields from the body by hand and call a service.
+    Partial, as the service checks what is required; a bad field is a 400 that names it."""
+    serializer = serializer_class(instance, data=request.data, partial=True, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return request.data
 
 
 def error(message: str, status: int = 400, **extra) -> Response:

@@ -18,12 +18,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error, query_datetime
+from apps.core.api import checked_body, error, query_datetime
 from apps.core.models import Department
 from apps.core.permissions import roles_allowed
 from apps.core.roles import Role
 
 from . import selectors, services
+from . import serializers as inp
 from .models import Case, Dispatch, DispatchPlan, Evidence, PlanSubtask, SeizedGoods, Task
 from .serializers import (
     DisposalStepSerializer,
@@ -119,14 +120,17 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
                          allowed=exc.allowed)
         return Response(TaskDetailSerializer(task, context=self.get_serializer_context()).data)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         return self._run(request, services.task_acknowledge)
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         return self._run(request, services.task_start)
 
+    @extend_schema(request={"multipart/form-data": inp.TaskFeedbackInput, "application/json": inp.TaskFeedbackInput})
     @action(detail=True, methods=["post"])
     def feedback(self, request, pk=None):
         data = request.data
@@ -134,18 +138,22 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
                          arrived_at=data.get("arrived_at"), result=data.get("result", ""),
                          attachments=request.FILES.getlist("attachments"))
 
+    @extend_schema(request=inp.TaskNoteInput)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         return self._run(request, services.task_verify, note=request.data.get("note", ""))
 
+    @extend_schema(request=inp.TaskReasonInput)
     @action(detail=True, methods=["post"], url_path="send-back")
     def send_back(self, request, pk=None):
         return self._run(request, services.task_send_back, reason=request.data.get("reason", ""))
 
+    @extend_schema(request=inp.TaskReasonInput)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._run(request, services.task_reject, reason=request.data.get("reason", ""))
 
+    @extend_schema(request=inp.TaskReassignInput)
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         return self._run(request, services.task_reassign, department=_department(request.data.get("department")),
@@ -220,7 +228,7 @@ class PlanViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     permission_classes = [PlanAccess]
 
     def _save(self, request, plan=None):
-        data = request.data
+        data = checked_body(PlanSerializer, request, plan)
         current = plan or DispatchPlan()
         plan = services.plan_save(
             actor=request.user, plan=plan, kind=data.get("kind", current.kind), name=data.get("name", current.name),
@@ -244,7 +252,7 @@ class PlanSubtaskViewSet(viewsets.ModelViewSet):
     filterset_fields = ["plan", "level", "sector", "department"]
 
     def _save(self, request, subtask=None):
-        data = request.data
+        data = checked_body(PlanSubtaskSerializer, request, subtask)
         cur = subtask or PlanSubtask()
         plan = get_object_or_404(DispatchPlan, pk=data.get("plan", cur.plan_id)) if (data.get("plan") or cur.plan_id) else None
         if plan is None:
@@ -304,11 +312,13 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         items = selectors.case_timeline(case=self.get_object())
         return Response([{**i, "at": i["at"].isoformat()} for i in items])
 
+    @extend_schema(request=inp.CaseSummaryInput)
     @action(detail=True, methods=["post"])
     def summary(self, request, pk=None):
         case = services.case_update(case=self.get_object(), actor=request.user, summary=request.data.get("summary", ""))
         return self._detail(case)
 
+    @extend_schema(request={"multipart/form-data": inp.CaseEvidenceInput})
     @action(detail=True, methods=["post"])
     def evidence(self, request, pk=None):
         case = self.get_object()
@@ -321,6 +331,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                                          kind=request.data.get("kind") or None, note=request.data.get("note", ""), task=task)
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=inp.CasePersonInput)
     @action(detail=True, methods=["post"])
     def people(self, request, pk=None):
         d = request.data
@@ -328,6 +339,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                                  name=d.get("name", ""), id_number=d.get("id_number", ""), note=d.get("note", ""))
         return self._detail(self.get_object())
 
+    @extend_schema(request=inp.CaseVesselInput)
     @action(detail=True, methods=["post"])
     def vessels(self, request, pk=None):
         d = request.data
@@ -335,6 +347,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                                  external_id=d.get("external_id", ""), seized=_bool(d.get("seized", "")), note=d.get("note", ""))
         return self._detail(self.get_object())
 
+    @extend_schema(request=inp.CaseVehicleInput)
     @action(detail=True, methods=["post"])
     def vehicles(self, request, pk=None):
         d = request.data
@@ -342,6 +355,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                                   description=d.get("description", ""), seized=_bool(d.get("seized", "")), note=d.get("note", ""))
         return self._detail(self.get_object())
 
+    @extend_schema(request=inp.CaseGoodsInput)
     @action(detail=True, methods=["post"])
     def goods(self, request, pk=None):
         d = request.data
@@ -350,6 +364,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                            estimated_value_yuan=d.get("estimated_value_yuan"))
         return self._detail(self.get_object())
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         return self._detail(services.case_close(case=self.get_object(), actor=request.user))

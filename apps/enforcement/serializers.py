@@ -288,3 +288,64 @@ class CaseSerializer(CaseListSerializer):
             return False
         user = request.user
         return bool(user.is_command or (user.is_department_staff and obj.departments.filter(pk=user.department_id).exists()))
+
+
+# --- What the action endpoints take (request bodies in the API description) -----------------------
+class TaskFeedbackInput(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True, help_text="处置情况")
+    arrived_at = serializers.DateTimeField(required=False, allow_null=True)
+    result = serializers.CharField(required=False, allow_blank=True, help_text="处置结果代码")
+    attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class TaskNoteInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class TaskReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class TaskReassignInput(serializers.Serializer):
+    department = serializers.CharField(help_text="部门编号或代码")
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseSummaryInput(serializers.Serializer):
+    summary = serializers.CharField(allow_blank=True)
+
+
+class CaseEvidenceInput(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+    task = serializers.IntegerField(required=False, allow_null=True)
+
+
+class CasePersonInput(serializers.Serializer):
+    role = serializers.CharField()
+    name = serializers.CharField()
+    id_number = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseVesselInput(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    external_id = serializers.CharField(required=False, allow_blank=True)
+    seized = serializers.BooleanField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseVehicleInput(serializers.Serializer):
+    plate = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True)
+    seized = serializers.BooleanField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseGoodsInput(serializers.Serializer):
+    kind = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True)
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3, required=False, allow_null=True)
+    unit = serializers.CharField(required=False, allow_blank=True)
+    estimated_value_yuan = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)

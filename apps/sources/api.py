@@ -14,11 +14,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import ObjectJSONParser as JSONParser
 from apps.core.api import VisibleToUserMixin, error
 from apps.core.permissions import roles_allowed
 from apps.core.roles import COMMAND_ROLES, DEPARTMENT_ROLES, FIELD_ROLES, READ_ALL_ROLES, Role

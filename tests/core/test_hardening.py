@@ -91,7 +91,9 @@ def test_the_audit_trail_records_the_client_behind_the_proxy_and_ignores_a_forge
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_SECURE_", "DJANGO_DEBUG"))}
+    # the process environment of production: none of the test run's overrides
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_SECURE_", "DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
     env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="xs.example.gov.cn")
     assert env.get("DATABASE_URL") and env.get("REDIS_URL"), "production mode needs both"
     res = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
