@@ -32,7 +32,7 @@ from apps.elements.domain.tracks import Track
 from .base import Batch, FixColumns, Tracker, TrackerContext, stamp
 
 #: Tracks kept in memory this far behind the latest event time (older samples meet stored fixes).
-TRACK_MEMORY_S: Final[float] = 2 * 3600.0
+TRACK_MEMORY_S: Final[float] = 3600.0
 
 
 class EncounterTracker(Tracker):
