@@ -151,3 +151,21 @@ def test_tcp_server_quarantines_overlong_and_control_lines_and_keeps_the_connect
     raws = list(QuarantineRecord.objects.filter(run=run).values_list("raw", flat=True))
     assert all(len(r) < 1000 and "\x00" not in r for r in raws)
     assert any(r.startswith("!AIVDM,AAAA") for r in raws) and "\\xff\\xfe x" in raws
+
+
+def test_a_feed_that_fails_closes_its_run_as_failed(demo_geo, monkeypatch):
+    from apps.elements import ingest
+
+    def broken(self):
+        raise RuntimeError("database gone for good")
+
+    monkeypatch.setattr(ingest.Dispatcher, "drain", broken)
+    udp = _free_port(socket.SOCK_DGRAM)
+    t, result = _run_feed("--udp", str(udp), "--bind", "127.0.0.1", "--max-lines", "1", "--max-seconds", "60")
+    time.sleep(1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto((_landing_lines(demo_geo, "412448003")[0] + "\r\n").encode(), ("127.0.0.1", udp))
+    t.join(90)
+    assert not t.is_alive() and isinstance(result.get("exception"), RuntimeError)
+    run = IngestRun.objects.get()
+    assert run.status == IngestRun.Status.FAILED and "database gone for good" in run.error  # never left running
