@@ -318,9 +318,13 @@ def test_a_live_worker_keeps_what_it_holds_past_the_visibility_timeout(rig):
     from celery import Celery
 
     worker = rig.worker_start(CELERY_VISIBILITY_TIMEOUT_S="3")
-    app = Celery(broker=rig.redis_url, backend=rig.redis_url)
-    result = app.send_task("elements.tide_predict_ahead", args=[1], countdown=12)
-    assert result.get(timeout=60) == 0
+    # not the current app: the shared tasks of later tests in this process must keep the platform's broker
+    app = Celery(broker=rig.redis_url, backend=rig.redis_url, set_as_current=False)
+    try:
+        result = app.send_task("elements.tide_predict_ahead", args=[1], countdown=12)
+        assert result.get(timeout=60) == 0
+    finally:
+        app.close()
     time.sleep(3)  # a redelivered copy would arrive within the next restore sweep
     log = worker.log_path.read_text()
     assert log.count(f"[{result.id}] received") == 1

@@ -101,18 +101,18 @@ def test_running_a_file_again_after_a_crash_repairs_what_the_crash_left(demo_geo
     runtime.context_changed()
 
     # the process dies (Ctrl-C, SIGTERM, a worker's death in the embedded default) in the 4th detect step
-    real, calls = services._upsert_all, []
+    real, calls = services.warning_events_apply, []
 
-    def dying(events, counts):
+    def dying(**kwargs):
         calls.append(1)
-        real(events, counts)
+        real(**kwargs)
         if len(calls) == 4:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(services, "_upsert_all", dying)
+    monkeypatch.setattr(services, "warning_events_apply", dying)
     with pytest.raises(KeyboardInterrupt):
         run_json("ingest_ais", str(path), "--batch-size", "40", "--no-progress")
-    monkeypatch.setattr(services, "_upsert_all", real)
+    monkeypatch.setattr(services, "warning_events_apply", real)
     crashed = IngestRun.objects.get()
     assert crashed.status == IngestRun.Status.FAILED and "中断" in crashed.error  # not left running
     stored_before = StoredFix.objects.count()
