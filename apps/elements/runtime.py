@@ -26,7 +26,7 @@ from .domain.detectors import AreaSeasonRule, DetectorConfig, DetectorSet
 from .domain.geo_units import haversine_m
 from .domain.pipeline import StateStore, TrackPipeline
 from .domain.sensors import Sensor
-from .domain.trackers.dark_targets import DarkTargetRule
+from .domain.dark_rule import DarkTargetRule
 from .domain.tides import TideEvent, TideSchedule
 from .domain.tracks import SourceProfile
 
@@ -132,7 +132,6 @@ class Context:
     checkpoints: dict[str, tuple[float, float]]
     signals: list[Signal] = field(default_factory=list)
     sensors: list[Sensor] = field(default_factory=list)
-    dark_rule: DarkTargetRule | None = None
 
     def pipeline(self, *, store: StateStore | None, weights: Mapping[str, float] | None = None,
                  thresholds: Mapping[str, float] | None = None, signals: Iterable[Signal] | None = None) -> BorderPipeline:
@@ -156,7 +155,6 @@ class Context:
             checkpoints=self.checkpoints,
             signals=list(signals) if signals is not None else self.signals,
             sensors=self.sensors,
-            dark_rule=self.dark_rule,
             sources={k: SourceProfile.from_dict(v) for k, v in getattr(settings, "ELEMENTS_SOURCES", {}).items()},
             history_near=fixstore.fixes_near,
             history=fixstore.fixes_of,
@@ -243,17 +241,6 @@ def signals_load(*, days: int = 60) -> list[Signal]:
     ]
 
 
-def dark_rule_load() -> DarkTargetRule:
-    """The dark-target rule: defaults, overridden by ``params["dark_target"]`` of the county-wide,
-    all-year detector setting (per-area/season rules of the other detectors are not read here yet)."""
-    from .models import DetectorSetting
-
-    for row in DetectorSetting.objects.filter(township=""):
-        if row.all_year and isinstance(row.params.get("dark_target"), dict):
-            return DarkTargetRule.from_dict(row.params["dark_target"])
-    return DarkTargetRule()
-
-
 def context_load() -> Context:
     from apps.sources.sensors import sensors_domain
 
@@ -276,7 +263,6 @@ def context_load() -> Context:
         checkpoints={c: (lon, lat) for c, lon, lat in Checkpoint.objects.values_list("code", "lon", "lat")},
         signals=signals_load(),
         sensors=sensors_domain(kinds=["radar"]),
-        dark_rule=dark_rule_load(),
     )
 
 

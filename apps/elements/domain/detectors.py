@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo
 
+from apps.elements.domain.dark_rule import DarkTargetRule
 from apps.elements.domain.geometry import Geofence
 from apps.elements.domain.model import PositionFix, TideWindow
 
@@ -485,6 +486,7 @@ class DetectorSet:
     rendezvous: Rendezvous = Rendezvous()
     scout_boat: ScoutBoat = ScoutBoat()
     vehicle_vessel: VehicleVessel = VehicleVessel()
+    dark_target: DarkTargetRule = DarkTargetRule()
 
     def get(self, kind: str) -> Any:
         return getattr(self, kind)

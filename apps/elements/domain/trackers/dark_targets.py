@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from apps.elements.domain.association import Association, Associator
+from apps.elements.domain.dark_rule import DarkTargetRule
 from apps.elements.domain.detectors import place_risk, tide_proximity
 from apps.elements.domain.geo_units import haversine_m
 from apps.elements.domain.model import PositionFix
@@ -35,29 +36,6 @@ from apps.elements.domain.sensors import Coverage, Sensor
 from apps.elements.domain.state import VesselState, register_state_type
 
 from .base import Batch, FixColumns, Tracker, TrackerContext
-
-
-@dataclass(frozen=True, slots=True)
-class DarkTargetRule:
-    enabled: bool = True
-    min_unmatched_min: float = 10.0
-    toward_shore_m: float = 500.0
-    near_shore_m: float = 5000.0
-    loiter_radius_m: float = 400.0
-    meet_m: float = 200.0
-    #: ``dark_vessel`` is confirmed when a radar track associated with the vessel went on this
-    #: long after the vessel's last cooperative fix.
-    confirm_continue_min: float = 5.0
-    #: score factor for a gap that lies outside all radar coverage (a coverage gap, not switching off)
-    outside_coverage_behaviour: float = 0.5
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> DarkTargetRule:
-        fields = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in dict(d or {}).items() if k in fields})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +64,10 @@ class DarkTargets:
 
     def __init__(self, rule: DarkTargetRule | None = None) -> None:
         self.rule = rule or DarkTargetRule()
+        #: (area, time) -> the rule in force there and then (per area and season); None: ``rule``
+        self.rule_at: Callable[[str, float], DarkTargetRule] | None = None
+        #: the shortest ``min_unmatched_min`` of any area or season (candidates are picked with it)
+        self.floor_min: float | None = None
         # target -> {"t0", "lon0", "lat0", "d0", "since", "t", "lon", "lat", "last_emit", "trail": [[t, lon, lat]]}
         self.targets: dict[str, dict[str, Any]] = {}
         self._others: tuple[list[str], np.ndarray] | None = None
@@ -96,7 +78,7 @@ class DarkTargets:
         if not rule.enabled:
             return []
         out: list[DarkFinding] = []
-        min_s = rule.min_unmatched_min * 60.0
+        min_s = (self.floor_min if self.floor_min is not None else rule.min_unmatched_min) * 60.0
         radar = [f for f in fixes if is_radar_target(f.vessel_id)]
         if not radar:
             return out
@@ -134,7 +116,10 @@ class DarkTargets:
         places = nearest_places([f.lon for f, *_x in judge], [f.lat for f, *_x in judge])
         for (f, st, sensors), near in zip(judge, places):
             t = f.ts.timestamp()
-            behaviour, closed, others = self._behaviour(f, t, st, near, assoc)
+            r = self.rule_at(near[0].township if near else "", t) if self.rule_at is not None else rule
+            if not r.enabled or t - st["since"] < r.min_unmatched_min * 60.0:
+                continue
+            behaviour, closed, others = self._behaviour(f, t, st, near, assoc, r)
             if behaviour is None:
                 continue
             st["last_emit"] = t
@@ -147,7 +132,7 @@ class DarkTargets:
             ))
         return out
 
-    def _radar_near(self, f: PositionFix, t: float, assoc: Associator) -> tuple[str, ...]:
+    def _radar_near(self, f: PositionFix, t: float, assoc: Associator, meet_m: float) -> tuple[str, ...]:
         """Other radar targets seen within a minute of ``t`` within ``meet_m`` (arrays built once per scan)."""
         if self._others is None:
             ids = list(assoc.radar_last)
@@ -158,12 +143,11 @@ class DarkTargets:
             return ()
         kx = 111_320.0 * math.cos(math.radians(f.lat))
         d = np.hypot((arr[:, 1] - f.lon) * kx, (arr[:, 2] - f.lat) * 111_320.0)
-        hit = np.nonzero((d <= self.rule.meet_m) & (np.abs(arr[:, 0] - t) <= 60.0))[0]
+        hit = np.nonzero((d <= meet_m) & (np.abs(arr[:, 0] - t) <= 60.0))[0]
         return tuple(ids[i] for i in hit if ids[i] != f.vessel_id)
 
-    def _behaviour(self, f: PositionFix, t: float, st: dict[str, Any], near, assoc: Associator):
-        rule = self.rule
-        others = self._radar_near(f, t, assoc) + tuple(assoc.coop_near(f.lon, f.lat, t, rule.meet_m))
+    def _behaviour(self, f: PositionFix, t: float, st: dict[str, Any], near, assoc: Associator, rule: DarkTargetRule):
+        others = self._radar_near(f, t, assoc, rule.meet_m) + tuple(assoc.coop_near(f.lon, f.lat, t, rule.meet_m))
         closed = 0.0
         if near is not None and st.get("d0") is not None:
             closed = float(st["d0"]) - near[1]
@@ -220,7 +204,8 @@ class DarkTargetTracker(Tracker):
     """Radar ↔ cooperative association and ``dark_target`` (see the module docstring).
 
     The sensors come from the context (``ctx.sensors``, the registered radars); with none the
-    tracker does nothing. ``ctx.dark_rule`` (a :class:`DarkTargetRule`) overrides the defaults.
+    tracker does nothing. The rule is the detector settings' ``dark_target`` per area (the
+    township of the nearest landing place) and season; ``ctx.dark_rule`` fixes one instead.
     """
 
     name = "dark_targets"
@@ -229,15 +214,27 @@ class DarkTargetTracker(Tracker):
     def bind(self, ctx: TrackerContext) -> None:
         super().bind(ctx)
         self.coverage = Coverage(getattr(ctx, "sensors", ()) or ())
-        self.rule = getattr(ctx, "dark_rule", None) or DarkTargetRule()
+        #: an explicit rule (tests, benchmarks) instead of the detector settings per area and season
+        self.fixed_rule: DarkTargetRule | None = getattr(ctx, "dark_rule", None)
+        sets = [s.dark_target for s in ctx.config.all_sets()]
+        self.rule = self.fixed_rule or ctx.config.for_area(area="", month=1).dark_target
+        self.floor_min = None if self.fixed_rule else min(r.min_unmatched_min for r in sets)
+        self.reach_m = self.rule.near_shore_m if self.fixed_rule else max(r.near_shore_m for r in sets)
         #: associations that began, changed or ended in the last batch (the Django side stores them)
         self.last_changes: list[Association] = []
+
+    def rule_for(self, area: str, t: float) -> DarkTargetRule:
+        """The rule in force in an area (township; "" at sea) at a time: the detector settings'
+        ``dark_target`` per area and season, unless the pipeline was given a fixed rule."""
+        if self.fixed_rule is not None:
+            return self.fixed_rule
+        return self.ctx.config.for_area(area=area, month=self.ctx.clock.month(t)).dark_target
 
     def fusion(self, b: Batch) -> FusionState:
         return b.shared_state(FUSION_KEY, FusionState, FusionState)
 
     def _nearest_places(self, lons: Sequence[float], lats: Sequence[float]) -> list[tuple[Any, float] | None]:
-        idx, dist = self.ctx.index.nearest_within_many(lons, lats, distance_m=self.rule.near_shore_m)
+        idx, dist = self.ctx.index.nearest_within_many(lons, lats, distance_m=self.reach_m)
         gfs = self.ctx.index.geofences
         return [None if i < 0 else (gfs[int(i)], float(d)) for i, d in zip(idx.tolist(), dist.tolist())]
 
@@ -247,6 +244,8 @@ class DarkTargetTracker(Tracker):
             return
         fz = self.fusion(b)
         fz.dark.rule = self.rule
+        fz.dark.rule_at = None if self.fixed_rule else self.rule_for
+        fz.dark.floor_min = self.floor_min
         order = sorted(range(len(cols.fixes)), key=lambda i: cols.ts_l[i])
         fixes = [cols.fixes[i] for i in order]
         found: list[DarkFinding] = []
@@ -284,7 +283,7 @@ class DarkTargetTracker(Tracker):
         ctx.emit(
             b, kind="dark_target", vessels=(df.target,), geofence=gfo, start_s=df.start_s, end_s=df.end_s,
             factors=factors, evidence=evidence, key=f"dark_target|{df.target}", ongoing=True, fixes=df.fixes,
-            tide_window=tw, detector=self.rule, area=area, month=month,
+            tide_window=tw, detector=self.rule_for(area, df.end_s), area=area, month=month,
         )
 
     # ------------------------------------------------------------ asked by the other trackers / the pipeline
@@ -296,9 +295,10 @@ class DarkTargetTracker(Tracker):
             return
         fz = self.fusion(b)
         t0 = last.ts.timestamp()
+        rule = self.rule_for("", t0)
         for tid in fz.assoc.targets_of(st.vessel_id):
             seen = fz.assoc.radar_last.get(tid)
-            if seen is not None and seen[0] - t0 >= self.rule.confirm_continue_min * 60.0:
+            if seen is not None and seen[0] - t0 >= rule.confirm_continue_min * 60.0:
                 sensor = (parse_target_id(tid) or ("?", None))[0]
                 evidence["confirmed_by_radar"] = {
                     "radar_target": tid, "sensor": sensor, "continued_min": round((seen[0] - t0) / 60.0, 1),
@@ -312,7 +312,7 @@ class DarkTargetTracker(Tracker):
             evidence["coverage"] = "inside"
         else:
             evidence["coverage"] = "outside"  # a coverage gap, not necessarily switching off
-            factors["behaviour"] = round(float(factors.get("behaviour", 0.0)) * self.rule.outside_coverage_behaviour, 4)
+            factors["behaviour"] = round(float(factors.get("behaviour", 0.0)) * rule.outside_coverage_behaviour, 4)
 
     def sensors_of(self, b: Batch, vessels: tuple[str, ...]) -> tuple[list[str], bool]:
         """(radars that saw these vessels, whether one of them is a radar track of a known vessel)."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from apps.elements.domain.pipeline import InMemoryStateStore, TrackPipeline
 from apps.elements.domain.sensors import Sensor
-from apps.elements.domain.trackers.dark_targets import DarkTargetRule
+from apps.elements.domain.dark_rule import DarkTargetRule
 
 from ..tracks import PIER, WORLD, kinds, landing, moved, of_kind, sh
 
@@ -76,3 +76,16 @@ def test_the_rule_can_be_changed():
     strict = DarkTargetRule(min_unmatched_min=240)
     assert "dark_target" not in kinds(_run(_Pipeline(dark_rule=strict), boat))
     assert DarkTargetRule.from_dict({"min_unmatched_min": 5, "bogus": 1}).min_unmatched_min == 5
+
+
+def test_the_rule_is_per_area_and_season_from_the_detector_settings():
+    from apps.elements.domain.detectors import AreaSeasonRule, DetectorConfig, DetectorSet
+
+    boat = _radar(landing("x", sh(2021, 3, 21, 2)), north_m=0.0)
+    lenient_here = DetectorSet.from_dict({"dark_target": {"min_unmatched_min": 240}})
+    config = DetectorConfig(default=DetectorSet(), rules=(AreaSeasonRule(detectors=lenient_here, area="高塘"),))
+    assert "dark_target" not in kinds(_run(_Pipeline(config=config), boat))
+    elsewhere = DetectorConfig(default=DetectorSet(), rules=(AreaSeasonRule(detectors=lenient_here, area="鹤浦"),))
+    found = of_kind(_run(_Pipeline(config=elsewhere), boat), "dark_target")
+    assert found and found[0].rule["params"]["min_unmatched_min"] == 10.0
+    assert DetectorSet().to_dict()["dark_target"]["meet_m"] == 200.0
