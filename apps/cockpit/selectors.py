@@ -537,6 +537,9 @@ def warning_detail(*, warning_id: int) -> dict[str, Any] | None:
     ]
     row = _warning_rows(Warning.objects.filter(pk=w.pk))[0]
     evidence = w.evidence if isinstance(w.evidence, dict) else {}
+    rule = evidence.get("rule") if isinstance(evidence.get("rule"), dict) else {}
+    detector = rule.get("detector") or evidence.get("detector") or w.kind
+    case = Case.objects.filter(dispatch__warning_id=w.id).values("id", "number").first()
     return {
         "type": "warning",
         "id": w.id,
@@ -549,8 +552,10 @@ def warning_detail(*, warning_id: int) -> dict[str, Any] | None:
             _("围栏"): row["geofence"],
             _("开始"): _iso(w.start),
             _("结束"): _iso(w.end),
-            _("规则"): evidence.get("rule") or evidence.get("detector") or w.kind,
+            _("规则"): Warning.Kind(detector).label if detector in Warning.Kind.values else str(detector),
         },
+        "links": [{"label": _("预警详情与证据"), "url": f"/elements/warnings/{w.id}/"}]
+        + ([{"label": _("案件 %(number)s") % {"number": case["number"]}, "url": f"/enforcement/cases/{case['id']}/"}] if case else []),
         "tasks": tasks,
     }
 

@@ -45,6 +45,13 @@ def locked_out(request, credentials=None, *args, **kwargs):
     return render(request, "core/login.html", {"form": form, "locked_message": message}, status=429)
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the platform's icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 def forbidden(request, exception=None):
     return render(request, "core/403.html", status=403)
 

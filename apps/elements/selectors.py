@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .domain.radar import describe_target, is_radar_target
+from .evidence_text import evidence_rows
 from .models import COORD_SCALE, Geofence, StoredFix, VehicleCaptureRecord, Vessel, Warning
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -378,11 +379,13 @@ def warning_evidence_view(*, warning: Warning) -> dict[str, Any]:
         "vessel_labels": [describe_target(v) if is_radar_target(v) else v for v in warning.vessels or []],
         "factor_rows": rows,
         "score_total": sum(r["points"] for r in rows),
-        "rule": {"detector": rule.get("detector"), "area": rule.get("area"), "month": rule.get("month"),
-                 "thresholds": rule.get("thresholds", {})},
-        "rule_params": sorted(params.items()),
+        "rule": {"detector": Warning.Kind(rule["detector"]).label if rule.get("detector") in Warning.Kind.values else rule.get("detector"),
+                 "area": rule.get("area"), "month": rule.get("month"),
+                 "thresholds": [(Warning.Level(k).label if k in Warning.Level.values else k, v)
+                                for k, v in (rule.get("thresholds", {}) or {}).items()]},
+        "rule_params": evidence_rows(params),  # labelled, with units and Beijing times (evidence_text.py)
         "tide_window": tw,
-        "details": sorted((ev.get("details", {}) or {}).items()),
+        "details": evidence_rows(ev.get("details", {}) or {}),
         "map_data": map_data,
         "level_raw": ev.get("level_raw", warning.level),
         "ongoing": ev.get("ongoing"),

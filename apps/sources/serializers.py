@@ -79,13 +79,15 @@ class PatrolPlanSerializer(serializers.ModelSerializer):
     township_name = serializers.CharField(source="team.grid.township.name", read_only=True)
     place = serializers.CharField(source="geofence.name", read_only=True)
     place_kind = serializers.CharField(source="geofence.kind", read_only=True)
+    lon = serializers.FloatField(source="geofence.centroid_lon", read_only=True)
+    lat = serializers.FloatField(source="geofence.centroid_lat", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     window_label = serializers.SerializerMethodField()
 
     class Meta:
         model = PatrolPlan
         fields = [
-            "id", "night", "team", "team_name", "township", "township_name", "geofence", "place", "place_kind",
+            "id", "night", "team", "team_name", "township", "township_name", "geofence", "place", "place_kind", "lon", "lat",
             "window_start", "peak", "window_end", "window_label", "status", "status_label", "checked_in_at", "flagged_at",
         ]
 

@@ -45,6 +45,14 @@ SHELL_STATIC = [
     "sources/mobile.js",
     "sources/icons/icon-192.png",
     "sources/icons/icon-512.png",
+    "favicon.svg",
+    # the shared map (static/js/map.js) and its vendored libraries: the check-in panel's small map works offline
+    "vendor/leaflet/leaflet.css",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet.markercluster/MarkerCluster.css",
+    "vendor/leaflet.markercluster/leaflet.markercluster.js",
+    "css/map.css",
+    "js/map.js",
 ]
 
 
@@ -109,13 +117,14 @@ def service_worker(request):
     from django.template.loader import render_to_string
 
     catalog = reverse("javascript-catalog")  # the page's translated strings: by language, so network first
-    shell = [MOBILE_SCOPE, MOBILE_SCOPE + "manifest.webmanifest", catalog] + [static(p) for p in SHELL_STATIC]
+    basemap = reverse("core-api:basemap")  # the offline base map, network first like the catalog
+    shell = [MOBILE_SCOPE, MOBILE_SCOPE + "manifest.webmanifest", catalog, basemap] + [static(p) for p in SHELL_STATIC]
     body = render_to_string(
         "sources/sw.js",
         {
             "version": _shell_version(),
             "shell_json": json.dumps(shell),
-            "fresh_json": json.dumps([catalog]),
+            "fresh_json": json.dumps([catalog, basemap]),
             "scope": MOBILE_SCOPE,
         },
     )

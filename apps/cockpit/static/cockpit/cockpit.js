@@ -81,12 +81,19 @@
   function drawSummaryCharts(s) {
     const kinds = (s.warnings && s.warnings.period_by_kind) || [];
     const k = chart("ck-chart-kinds");
+    // every type gets its own readable row (the wall screen and a laptop): the chart grows with the list
+    const rowPx = WALL ? 26 : 19, titlePx = WALL ? 30 : 22;
+    const kindsEl = document.getElementById("ck-chart-kinds");
+    if (kindsEl) kindsEl.style.minHeight = `${titlePx + Math.max(kinds.length, 2) * rowPx + 24}px`;
     if (k) k.setOption(Object.assign(base(), {
       title: { text: gettext("近30天预警类型"), textStyle: { fontSize: WALL ? 14 : 11, color: MUTED, fontWeight: "normal" }, left: 0, top: 0 },
+      grid: { left: 6, right: 28, top: titlePx, bottom: 4, containLabel: true },
       xAxis: axis({ type: "value", minInterval: 1 }),
-      yAxis: axis({ type: "category", inverse: true, data: kinds.map((x) => x.label), axisTick: { show: false } }),
+      yAxis: axis({ type: "category", inverse: true, data: kinds.map((x) => x.label), axisTick: { show: false },
+                    axisLabel: { color: MUTED, fontSize: WALL ? 13 : 10, interval: 0 } }),
       series: [{ type: "bar", data: kinds.map((x) => x.count), itemStyle: { color: "#4f8ef7" }, barMaxWidth: 14, label: { show: true, position: "right", color: INK } }],
     }), true);
+    if (k) k.resize();
     const goods = (s.cases && s.cases.goods_by_kind) || [];
     const g = chart("ck-chart-goods");
     if (g) g.setOption(Object.assign(base(), {
@@ -312,6 +319,7 @@
   }
   function renderDetail(d) {
     let html = `<h3>${esc(d.title)}</h3>${fieldsTable(d.fields)}`;
+    if (d.links && d.links.length) html += `<p class="ck-links">${d.links.map((l) => `<a href="${esc(l.url)}" data-role="detail-link">${esc(l.label)} →</a>`).join(" ")}</p>`;
     if (d.tasks) {
       const at = (label, iso) => `${esc(label)} ${XS.fmtTime(iso)}`;
       html += `<h4>${esc(interpolate(gettext("处置任务（%s）"), [d.tasks.length]))}</h4><ul>${d.tasks.map((t) => `<li>${esc(t.department)}：${esc(t.title)} — <b>${esc(t.state_label)}</b><br><small>${at(gettext("派发"), t.assigned_at)}${t.acknowledged_at ? " · " + at(gettext("签收"), t.acknowledged_at) : ""}${t.arrived_at ? " · " + at(gettext("到场"), t.arrived_at) : ""}${t.feedback_at ? " · " + at(gettext("反馈"), t.feedback_at) : ""}</small></li>`).join("") || `<li>${esc(gettext("尚未派发"))}</li>`}</ul>`;

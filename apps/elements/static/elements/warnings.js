@@ -14,7 +14,8 @@
     const q = new URLSearchParams();
     for (const [k, v] of new FormData(form)) {
       if (!v) continue;
-      if (k === "start_after" || k === "start_before") q.set(k, new Date(v).toISOString());
+      // entered as Beijing time whatever the device's zone (the server judges in Asia/Shanghai)
+      if (k === "start_after" || k === "start_before") q.set(k, `${v}:00+08:00`);
       else q.set(k, v);
     }
     q.set("page_size", "50");
@@ -36,6 +37,7 @@
   }
 
   async function load(append) {
+    if (append && !next) { more.hidden = true; return; }  // nothing more: never fetch page one again
     let data;
     try {
       data = await XS.api(append && next ? next : "/api/elements/warnings/?" + query());
@@ -44,7 +46,9 @@
       return;
     }
     const fresh = (w) => loaded && !known.has(w.id);
-    const html = data.results.map((w) => row(w, fresh(w))).join("");
+    // "更多" appends only rows not shown yet (a warning may have moved pages since)
+    const rows = append ? data.results.filter((w) => !body.querySelector(`tr[data-id="${w.id}"]`)) : data.results;
+    const html = rows.map((w) => row(w, !append && fresh(w))).join("");
     if (append) body.insertAdjacentHTML("beforeend", html);
     else body.innerHTML = html || `<tr><td colspan="8" class="muted">${XS.esc(gettext("暂无预警"))}</td></tr>`;
     data.results.forEach((w) => known.add(w.id));
@@ -64,6 +68,7 @@
   more.addEventListener("click", () => load(true));
   XSLive.on("warning.new", (p) => { if (p && p.level) { XS.beep(); } reloadSoon(); });
   XSLive.on("warning.updated", reloadSoon);
-  XSLive.on("connected", reloadSoon);
+  let reconnect = false;  // the first connection follows the page's own first load: no second fetch
+  XSLive.on("connected", () => { if (reconnect) reloadSoon(); reconnect = true; });
   load(false);
 })();

@@ -63,16 +63,29 @@
   }
 
   // ---------------------------------------------------------------- status and messages
-  function showResult(message, kind) {
+  // The result banner is fixed to the top of the screen (where the worker is looking, wherever the
+  // page is scrolled); a refusal stays until dismissed, other messages fade after a few seconds.
+  let resultTimer = null;
+  function showResult(message, kind, { title = "", reasons = [] } = {}) {
     const el = $("#result");
     el.hidden = false;
     el.className = "m-result " + (kind || "info");
-    el.textContent = message;
+    el.innerHTML = `<button type="button" class="m-result-close" aria-label="${esc(gettext("关闭"))}">×</button>` +
+      (title ? `<b>${esc(title)}</b>` : "") + `<div>${esc(message)}</div>` +
+      (reasons.length ? `<ul class="m-reasons">${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : "");
+    clearTimeout(resultTimer);
+    if (kind !== "error") resultTimer = setTimeout(() => { el.hidden = true; }, 8000);
   }
-  function setSync(state) {
+  async function setSync(state) {
     const el = $("#sync-state");
+    const mine = (await queue.all()).filter((i) => i.owner === ME);
+    const refused = mine.filter((i) => i.state === "refused").length;
+    const pending = mine.filter((i) => i.state === "pending").length;
+    if ((state === "done" || state === "idle") && (refused || pending)) state = refused ? "refused" : "retry";
     el.dataset.state = state;
-    el.textContent = { done: T.synced, idle: T.synced, syncing: T.syncing, offline: T.waiting, retry: T.waiting, auth: T.auth }[state] || state;
+    el.textContent = state === "refused"
+      ? interpolate(ngettext("%s 条被拒绝，原因见下方", "%s 条被拒绝，原因见下方", refused), [refused])
+      : { done: T.synced, idle: T.synced, syncing: T.syncing, offline: T.waiting, retry: T.waiting, auth: T.auth }[state] || state;
   }
   function setNet() {
     const el = $("#net-state");
@@ -88,16 +101,25 @@
       <li class="m-item ${i.state}" data-uuid="${esc(i.uuid)}">
         <b>${esc(i.label)}</b> <span class="muted">${esc(XS.fmtTime(i.created))}</span>
         ${i.state === "refused"
-          ? `<div class="refused-reason">${esc(T.refused)}${gettext("：")}${esc(i.error)}</div><button type="button" class="m-btn small" data-delete="${esc(i.uuid)}">${esc(T.delete)}</button>`
-          : `<div class="muted">${esc(T.pending)}（${esc(interpolate(ngettext("%s 张照片", "%s 张照片", i.files.length), [i.files.length]))}）</div>`}
+          ? `<div class="m-qstate refused" data-qstate="refused">${esc(gettext("被拒绝"))}</div><div class="refused-reason">${esc(T.refused)}${gettext("：")}${esc(i.error)}</div><button type="button" class="m-btn small" data-delete="${esc(i.uuid)}">${esc(T.delete)}</button>`
+          : sending.has(i.uuid)
+            ? `<div class="m-qstate sending" data-qstate="sent">${esc(gettext("已发送，等待服务器确认"))}</div>`
+            : `<div class="m-qstate" data-qstate="pending">${esc(T.pending)}（${esc(interpolate(ngettext("%s 张照片", "%s 张照片", i.files.length), [i.files.length]))}）</div>`}
       </li>`).join("");
     const done = (await meta.get(`done:${ME}`)) || [];
     $("#done-list").innerHTML = done.map((d) => `
       <li class="m-item ok"><b>${esc(d.label)}</b> <span class="muted">${esc(XS.fmtTime(d.at))}</span>
-      <div>${esc(d.replayed ? T.replayed : T.uploaded)} #${esc(d.id)}</div></li>`).join("");
+      <div class="m-qstate ok" data-qstate="accepted">${esc(gettext("已受理"))} · ${esc(d.replayed ? T.replayed : T.uploaded)} #${esc(d.id)}${d.accepted_at ? ` · ${esc(interpolate(gettext("受理时间 %s（北京时间）"), [XS.fmtTime(d.accepted_at)]))}` : ""}</div></li>`).join("");
   }
 
   // ---------------------------------------------------------------- sync, exactly once
+  function reasonsOf(body) {
+    if (!body) return [];
+    const d = body.detail !== undefined ? body.detail : body;
+    if (typeof d === "string") return [d];
+    if (Array.isArray(d)) return d.map(String);
+    return Object.values(d).flat().map(String);
+  }
   function reasonOf(body) {
     if (!body) return "";
     const d = body.detail !== undefined ? body.detail : body;
@@ -124,6 +146,7 @@
 
   let syncing = null;
   let retryTimer = null;
+  const sending = new Set();  // uuids on the wire now: sent, not yet answered
   function sync() {
     // one sync at a time per page; a second call joins the running one
     if (!syncing) syncing = doSync().finally(() => { syncing = null; });
@@ -138,33 +161,47 @@
     if (!pending.length) { setSync("idle"); await renderQueue(); return; }
     if (!navigator.onLine) { setSync("offline"); return; }
     setSync("syncing");
+    let acceptedCheckin = false;
     for (const item of pending) {
       let res;
+      sending.add(item.uuid);
+      await renderQueue();
       try {
         res = await send(item);
       } catch (e) { // no connection, or the answer was lost: keep it, same UUID next time
-        setSync("retry"); scheduleRetry(); return;
+        sending.delete(item.uuid);
+        setSync("retry"); scheduleRetry(); await renderQueue(); return;
       }
+      sending.delete(item.uuid);
       if (res.ok) {
         await queue.del(item.uuid);
+        acceptedCheckin = acceptedCheckin || item.kind === "checkin";
+        const body = res.body || {};
+        const acceptedAt = body.received_at || new Date().toISOString();
         const done = (await meta.get(`done:${ME}`)) || [];
-        done.unshift({ label: item.label, at: new Date().toISOString(), id: res.body && res.body.id, replayed: !!(res.body && res.body.replayed) });
+        done.unshift({ label: item.label, at: item.created, accepted_at: acceptedAt, id: body.id, replayed: !!body.replayed,
+                       kind: item.kind, plan: item.fields.plan });
         await meta.set(`done:${ME}`, done.slice(0, 20));
-        showResult(`${item.label}${gettext("：")}${res.body && res.body.replayed ? T.replayed : T.uploaded}`, "ok");
+        const what = item.kind === "checkin" ? gettext("打卡已受理") : gettext("上报已受理");
+        showResult(interpolate(gettext("%(what)s：%(label)s，%(time)s（北京时间）"), {
+          what, label: item.label, time: XS.fmtTime(acceptedAt) }, true), "ok", { title: body.replayed ? T.replayed : "" });
       } else if (res.status === 401 || (res.status === 403 && !(res.body && Array.isArray(res.body.detail)))) {
         setSync("auth"); await renderQueue(); return;
       } else if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
         item.state = "refused";
         item.error = reasonOf(res.body) || String(res.status);
+        item.reasons = reasonsOf(res.body);
         await queue.put(item);
-        showResult(`${item.label}${gettext("：")}${T.refused}${gettext("：")}${item.error}`, "error");
+        showResult(`${item.label}${gettext("：")}${T.refused}${gettext("：")}${item.error}`, "error", {
+          title: item.kind === "checkin" ? gettext("打卡未通过") : gettext("上报未通过"), reasons: item.reasons });
       } else {
         setSync("retry"); scheduleRetry(); await renderQueue(); return;
       }
       await renderQueue();
     }
-    setSync("done");
+    await setSync("done");
     await renderQueue();
+    if (acceptedCheckin) await loadToday(); else await renderPlans();  // the plan now says 已打卡
     if (window.XSMobile) XSMobile.lastSync = new Date().toISOString();
   }
 
@@ -175,6 +212,7 @@
     };
     await queue.put(item);
     await renderQueue();
+    await renderPlans();
     showResult(navigator.onLine ? T.queued : T.queued_offline, "info");
     sync();
     return item.uuid;
@@ -196,29 +234,80 @@
   let today = { plans: [], places: [] };
   let current = null; // the plan being checked in
 
+  // The server's clock judges the window: the phone's clock is corrected by the offset seen at the last load.
+  let clockOffsetMs = 0;
+  const serverNow = () => Date.now() + clockOffsetMs;
+
   async function loadToday() {
     try {
       today = await XS.api(API.today);
+      if (today.now) today.offset_ms = Date.parse(today.now) - Date.now();
       await meta.set(`today:${ME}`, today);
       $("#plans-note").textContent = "";
     } catch (e) {
       const cached = await meta.get(`today:${ME}`);
       if (cached) { today = cached; $("#plans-note").textContent = T.offline_data; }
     }
-    renderPlans();
+    clockOffsetMs = today.offset_ms || 0;
+    await renderPlans();
     renderPlaces();
   }
 
-  function renderPlans() {
+  // "12月1日（周二）" of a plan's night (YYYY-MM-DD), and 今晚 / 明晚 / 昨晚 against Beijing time now.
+  const WEEKDAYS = () => [gettext("周日"), gettext("周一"), gettext("周二"), gettext("周三"), gettext("周四"), gettext("周五"), gettext("周六")];
+  function nightTitle(night) {
+    const [y, m, d] = night.split("-").map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d));
+    const label = interpolate(gettext("%(m)s月%(d)s日（%(w)s）"), { m, d, w: WEEKDAYS()[date.getUTCDay()] }, true);
+    // the night of now, as the server counts it (selectors.night_of): before 06:00 Beijing time is the previous evening's
+    const bj = XS.shanghaiInput(new Date(serverNow() - 6 * 3600 * 1000)).slice(0, 10);
+    const diff = Math.round((date - Date.parse(bj + "T00:00:00Z")) / 86400000);
+    const rel = { "-1": gettext("昨晚"), 0: gettext("今晚"), 1: gettext("明晚") }[diff];
+    return rel ? `${rel} · ${label}` : label;
+  }
+
+  // Check-in only inside the window (the server judges; the button says when it opens).
+  function planAction(p, queued, refused) {
+    const now = serverNow();
+    const start = Date.parse(p.window_start), end = Date.parse(p.window_end);
+    if (p.status === "checked_in") {
+      return { disabled: true, text: gettext("已打卡"), note: p.checked_in_at ? interpolate(gettext("打卡已受理，%s（北京时间）"), [XS.fmtTime(p.checked_in_at)]) : "" };
+    }
+    if (queued) return { disabled: true, text: gettext("待上传"), note: gettext("打卡已保存在手机上，联网后自动上传") };
+    if (now < start) {
+      return { disabled: true, text: gettext("未到时段"), countdown: true,
+               note: interpolate(gettext("距巡查时段开始还有 %s"), [XS.fmtDuration((start - now) / 60000)]) };
+    }
+    if (now > end) return { disabled: true, text: gettext("时段已结束"), note: "" };
+    return { disabled: false, text: T.checkin, note: interpolate(gettext("时段内，还剩 %s"), [XS.fmtDuration((end - now) / 60000)]),
+             refused };
+  }
+
+  async function renderPlans() {
     const plans = today.plans || [];
     if (!plans.length) { $("#plans").innerHTML = `<p class="muted">${esc(T.no_plans)}</p>`; return; }
-    $("#plans").innerHTML = plans.map((p) => `
+    const items = (await queue.all()).filter((i) => i.owner === ME && i.kind === "checkin");
+    const nights = [];
+    plans.forEach((p) => {
+      let group = nights.find((n) => n.night === p.night);
+      if (!group) nights.push(group = { night: p.night, plans: [] });
+      group.plans.push(p);
+    });
+    $("#plans").innerHTML = nights.map((n) => `<div class="m-night" data-night="${esc(n.night)}"><h3 class="m-night-title">${esc(nightTitle(n.night))}</h3>` +
+      n.plans.map((p) => {
+        const mine = items.filter((i) => String(i.fields.plan) === String(p.id));
+        const refused = mine.find((i) => i.state === "refused");
+        const a = planAction(p, mine.some((i) => i.state === "pending"), refused);
+        return `
       <div class="m-plan ${esc(p.status)}" data-plan-id="${p.id}">
         <div class="m-plan-info"><b>${esc(p.place)}</b><br>
           <span class="muted">${esc(p.team_name)} · ${esc(T.window)} ${esc(p.window_label)}</span><br>
-          <span class="m-tag ${esc(p.status)}">${esc(p.status_label)}</span></div>
-        <button type="button" class="m-btn primary checkin-btn" data-plan-id="${p.id}">${esc(T.checkin)}</button>
-      </div>`).join("");
+          <span class="m-tag ${esc(p.status)}">${esc(p.status_label)}</span>
+          ${a.note ? `<div class="m-plan-note${a.countdown ? " countdown" : ""}" data-role="plan-note">${esc(a.note)}</div>` : ""}
+          ${refused ? `<div class="refused-reason" data-role="plan-refused">${esc(gettext("上次打卡未通过"))}${gettext("：")}${esc(refused.error)}</div>` : ""}</div>
+        <button type="button" class="m-btn primary checkin-btn" data-plan-id="${p.id}"${a.disabled ? " disabled" : ""}>${esc(a.text)}</button>
+      </div>`;
+      }).join("") + "</div>").join("");
   }
 
   function renderPlaces() {
@@ -251,7 +340,18 @@
     if (!current) return;
     $("#checkin-place").textContent = current.place;
     $("#checkin-window").textContent = `${T.window} ${current.window_label} · ${current.team_name}`;
+
     $("#checkin-panel").hidden = false;
+    // the place on the shared base map (cached for offline use by the service worker) and in the phone's map app
+    const el = $("#checkin-map");
+    const here = current.lat != null && current.lon != null && window.XSMap;
+    el.hidden = !here;
+    $("#checkin-geo").parentElement.hidden = !here;
+    if (here) {
+      $("#checkin-geo").href = XSMap.geoUri(current.lat, current.lon, current.place);
+      if (el._xsMap) { el._xsMap.remove(); delete el._xsMap; delete el.dataset.ready; }
+      XSMap.mini(el, { lat: current.lat, lon: current.lon, label: current.place, zoom: 14 });
+    }
     $("#checkin-panel").scrollIntoView({ behavior: "smooth" });
   }
   function closeCheckin() {
@@ -334,6 +434,8 @@
     window.addEventListener("online", () => { setNet(); sync(); loadToday(); });
     window.addEventListener("offline", () => { setNet(); setSync("offline"); });
     setInterval(() => { if (navigator.onLine) sync(); }, 20000);
+    setInterval(renderPlans, 15000);  // countdowns move, windows open and close
+    $("#result").addEventListener("click", (e) => { if (e.target.closest(".m-result-close")) $("#result").hidden = true; });
     if (window.XSLive) XSLive.on("sources.checkin", () => loadToday());
   }
 
