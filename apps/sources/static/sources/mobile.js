@@ -192,7 +192,7 @@
         item.error = reasonOf(res.body) || String(res.status);
         item.reasons = reasonsOf(res.body);
         await queue.put(item);
-        showResult(`${item.label}${gettext("：")}${T.refused}${gettext("：")}${item.error}`, "error", {
+        showResult(item.reasons.length ? item.label : `${item.label}${gettext("：")}${T.refused}${gettext("：")}${item.error}`, "error", {
           title: item.kind === "checkin" ? gettext("打卡未通过") : gettext("上报未通过"), reasons: item.reasons });
       } else {
         setSync("retry"); scheduleRetry(); await renderQueue(); return;
