@@ -127,7 +127,7 @@ def test_key_rotation_re_seals_identities(api_for, users, settings):
     _upload(api_for(users["police"]), CSV)
     old = Element.objects.get(kind="person").identity_ciphertext
     settings.TIPSTER_KEYS = [Fernet.generate_key().decode(), *settings.TIPSTER_KEYS]
-    assert "re-encrypted: 1" in run_command("rotate_key_element_keys")
+    assert "re-encrypted key persons: 1" in run_command("rotate_tipster_keys")
     new = Element.objects.get(kind="person").identity_ciphertext
     assert new != old and crypto.unseal(new)["name"] == "李四"
     settings.TIPSTER_KEYS = settings.TIPSTER_KEYS[:1]  # the old key dropped: still readable
